@@ -1,0 +1,208 @@
+"""Every command of the CLI; each parses options and calls one service function."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wholeplace import provenance
+from wholeplace.cli.main import DataDirOption, app, console, fail, make_settings
+from wholeplace.cli.progress import RichReporter
+from wholeplace.errors import UserError
+from wholeplace.ingest.pipeline import LoadResult, load_files
+from wholeplace.store import open_stores
+
+load_app = typer.Typer(help="Load partner data, boundaries and place context.", no_args_is_help=True)
+key_app = typer.Typer(help="Manage the partnership pseudonymisation key.", no_args_is_help=True)
+app.add_typer(load_app, name="load")
+app.add_typer(key_app, name="key")
+
+FilesArgument = Annotated[list[Path], typer.Argument(help="Files to load (plain or gzip).")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="Refuse a file if any row fails validation.")]
+
+
+@load_app.command("police-uk")
+def load_police_uk(files: FilesArgument, data_dir: DataDirOption = None, strict: StrictOption = False) -> None:
+    """Load data.police.uk street-level crime files; a re-loaded force-month replaces the old one."""
+    from wholeplace.ingest.police_uk import PoliceUkAdapter
+
+    _run_load(data_dir, files, strict, PoliceUkAdapter)
+
+
+@load_app.command("events")
+def load_events(
+    files: FilesArgument,
+    mapping: Annotated[Path, typer.Option("--mapping", help="Mapping file (YAML) describing the extract.")],
+    data_dir: DataDirOption = None,
+    strict: StrictOption = False,
+) -> None:
+    """Load any partner's event extract through a declarative mapping file."""
+    from wholeplace.ingest.mapped import MappedAdapter
+
+    _run_load(data_dir, files, strict, lambda: MappedAdapter.from_file(mapping))
+
+
+def _run_load(data_dir: Path | None, files: list[Path], strict: bool, make_adapter) -> None:  # type: ignore[no-untyped-def]
+    settings = make_settings(data_dir)
+    try:
+        adapter = make_adapter()
+        stores = open_stores(settings)
+        with RichReporter(console) as reporter:
+            results = load_files(stores=stores, adapter=adapter, paths=files, settings=settings,
+                                 strict=strict, reporter=reporter)
+    except UserError as exc:
+        fail(exc)
+        return
+    _print_results(results)
+
+
+def _print_results(results: list[LoadResult]) -> None:
+    for result in results:
+        if result.status == "unchanged":
+            console.print(f"{result.file}: already loaded, nothing changed.")
+            continue
+        console.print(
+            f"{result.file}: read {result.rows_read:,}, stored {result.rows_stored:,} "
+            f"({result.rows_unlocated:,} unlocated), quarantined {result.rows_quarantined:,}."
+        )
+        for reason, count, lines in result.reasons:
+            shown = ", ".join(str(line) for line in lines)
+            console.print(f"  quarantined {count:,}: {reason} (lines {shown}…)", highlight=False)
+        for warning in result.warnings:
+            console.print(f"  note: {warning}", highlight=False)
+    totals = [sum(getattr(r, f) for r in results) for f in ("rows_read", "rows_stored", "rows_quarantined")]
+    console.print(f"[bold]{len(results)} files:[/] read {totals[0]:,}, stored {totals[1]:,}, "
+                  f"quarantined {totals[2]:,}. `wholeplace status` shows everything loaded.")
+
+
+@load_app.command("boundaries")
+def load_boundaries(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage or Shapefile of areas.")],
+    level: Annotated[str, typer.Option("--level", help="Name of the geography level, e.g. lsoa, ward.")],
+    hierarchy: Annotated[str | None, typer.Option("--hierarchy", help="Hierarchy the level belongs to (default: statistical).")] = None,
+    code_field: Annotated[str | None, typer.Option("--code-field", help="Field holding area codes (detected when not given).")] = None,
+    name_field: Annotated[str | None, typer.Option("--name-field", help="Field holding area names (detected when not given).")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Level this one nests in, if any.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Load boundaries as a level of a hierarchy; events are placed in them afresh."""
+    from wholeplace.geography.boundaries import load_boundaries as load
+
+    settings = make_settings(data_dir)
+    try:
+        result = load(stores=open_stores(settings), path=file, level=level, hierarchy=hierarchy,
+                      code_field=code_field, name_field=name_field, parent_level=parent)
+    except UserError as exc:
+        fail(exc)
+        return
+    console.print(result.summary())
+
+
+@load_app.command("population")
+def load_population(
+    file: Annotated[Path, typer.Argument(help="CSV of area code, year and population.")],
+    level: Annotated[str, typer.Option("--level", help="Level of the area codes.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Load population by area and year (used for rates and population-weighted lookups)."""
+    from wholeplace.geography.context import load_population as load
+
+    settings = make_settings(data_dir)
+    try:
+        result = load(stores=open_stores(settings), path=file, level=level)
+    except UserError as exc:
+        fail(exc)
+        return
+    console.print(result.summary())
+
+
+@load_app.command("deprivation")
+def load_deprivation(
+    file: Annotated[Path, typer.Argument(help="CSV of area code with IMD rank and decile.")],
+    level: Annotated[str, typer.Option("--level", help="Level of the area codes.")],
+    data_dir: DataDirOption = None,
+) -> None:
+    """Load an index of deprivation (IMD rank, decile and score) by area."""
+    from wholeplace.geography.context import load_deprivation as load
+
+    settings = make_settings(data_dir)
+    try:
+        result = load(stores=open_stores(settings), path=file, level=level)
+    except UserError as exc:
+        fail(exc)
+        return
+    console.print(result.summary())
+
+
+@app.command("status")
+def status(
+    data_dir: DataDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print for machines: {\"loads\": [...], \"datasets\": [...]}.")] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Include superseded and failed loads.")] = False,
+) -> None:
+    """Show what is loaded: loads with their counts, and rows in the store per dataset."""
+    settings = make_settings(data_dir)
+    report = provenance.status_report(stores=open_stores(settings), include_inactive=show_all)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, default=str))
+        return
+    provenance.print_status(report, console)
+
+
+@key_app.command("create")
+def key_create(file: Annotated[Path, typer.Option("--file", help="Where to write the new key.")]) -> None:
+    """Create a new random partnership key (never overwrites one)."""
+    from wholeplace.governance.pseudonymise import create_key_file
+
+    try:
+        path = create_key_file(file)
+    except UserError as exc:
+        fail(exc)
+        return
+    console.print(f"Key written to {path}. Set WHOLEPLACE_PARTNERSHIP_KEY_FILE={path}; keep it outside the data folder.")
+
+
+@app.command("demo")
+def demo(
+    data_dir: DataDirOption = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed makes the same place.")] = 20260101,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo place but do not start the web app.")] = False,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
+) -> None:
+    """Generate the demo place, load it through the normal ingest path, and open the web app."""
+    from wholeplace.synth.demo import build_demo
+
+    settings = make_settings(data_dir)
+    try:
+        with RichReporter(console) as reporter:
+            result = build_demo(settings=settings, seed=seed, reporter=reporter)
+    except UserError as exc:
+        fail(exc)
+        return
+    console.print(result.summary())
+    if not no_serve:
+        _serve(result.settings, host, port)
+
+
+@app.command("serve")
+def serve(
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: WHOLEPLACE_HOST).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default: WHOLEPLACE_PORT).")] = None,
+) -> None:
+    """Start the web app and JSON API over the stores."""
+    _serve(make_settings(data_dir), host, port)
+
+
+def _serve(settings, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    from wholeplace.web.app import create_app
+
+    bind_host, bind_port = host or settings.host, port or settings.port
+    console.print(f"Wholeplace is running at http://{bind_host}:{bind_port}/ (Ctrl+C stops it).")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")

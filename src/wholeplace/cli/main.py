@@ -1,0 +1,45 @@
+"""Root command, shared options and error handling."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from wholeplace.errors import UserError
+from wholeplace.settings import Settings
+
+app = typer.Typer(
+    name="wholeplace",
+    help="Wholeplace: one shared, governed picture of a place.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=False)
+errors = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Folder of the stores (default: WHOLEPLACE_DATA_DIR or ./wholeplace-data)."),
+]
+
+
+def make_settings(data_dir: Path | None) -> Settings:
+    return Settings(data_dir=data_dir) if data_dir is not None else Settings()
+
+
+def fail(exc: UserError) -> None:
+    errors.print(f"[bold red]Error:[/] {exc.message}", highlight=False, markup=True, soft_wrap=True)
+    if exc.hint:
+        errors.print(exc.hint, highlight=False, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    sys.exit(app())
+
+
+from wholeplace.cli import commands  # noqa: E402,F401  (registers the commands)

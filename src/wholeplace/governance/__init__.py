@@ -1,0 +1,1 @@
+"""Governance: pseudonymisation at the door (and, later, agreements, audit, disclosure)."""

@@ -1,0 +1,2 @@
+"""Ingest: one pipeline (read → validate → quarantine → map → pseudonymise → place →
+store → record provenance) shared by every source adapter."""

@@ -1,0 +1,146 @@
+"""Reading a delimited source file into rows of text, with exact line numbers.
+
+Structural problems (an empty file, a truncated gzip, bytes that are not in the declared
+encoding) refuse the whole file with a message naming the file, line and what to do;
+rows with the wrong number of fields are returned separately so they can be quarantined.
+
+Python's csv module is used rather than a faster reader because it reports the line each
+record starts on even when quoted fields span lines, and keeps ragged rows instead of
+failing or padding them silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from wholeplace.errors import InputError, Problem
+
+LINE_COLUMN = "_line"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass
+class RaggedRow:
+    line: int
+    fields: list[str]
+    expected: int
+
+
+@dataclass
+class SourceTable:
+    """A file's rows as text: one column per header field plus ``_line``."""
+
+    file: str
+    path: Path
+    sha256: str
+    size: int
+    header: list[str]
+    rows: pl.DataFrame
+    ragged: list[RaggedRow]
+
+    @property
+    def rows_read(self) -> int:
+        return self.rows.height + len(self.ragged)
+
+
+def file_sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's content, un-gzipped when it is gzip (detected by content, not name)."""
+    if not path.exists():
+        raise InputError([Problem(str(path), "no such file")], hint="Check the path and try again.")
+    raw = path.read_bytes()
+    if not raw.startswith(GZIP_MAGIC):
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        partial = _partial_gunzip(raw)
+        line = partial.count(b"\n") + 1
+        raise InputError(
+            [Problem(str(path), f"the gzip data is truncated or corrupt ({exc}); it breaks "
+                     f"off after {len(partial):,} bytes, in line {line}", line=line)],
+            hint="Download or copy the file again; a complete file can be checked with `gzip -t`.",
+        ) from None
+
+
+def _partial_gunzip(raw: bytes) -> bytes:
+    decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        return decompressor.decompress(raw)
+    except zlib.error:
+        return b""
+
+
+def decode(path: Path, data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(
+            [Problem(str(path), f"byte 0x{data[exc.start]:02x} at character {column} is not "
+                     f"valid {encoding}", line=line)],
+            hint=f"Re-save the file as {encoding}, or declare its real encoding (for example "
+            "`encoding: cp1252` in the mapping file).",
+        ) from None
+
+
+def read_source(path: Path, *, encoding: str = "utf-8-sig", delimiter: str = ",") -> SourceTable:
+    sha, size = file_sha256(path) if path.exists() else ("", 0)
+    text = decode(path, read_bytes(path), encoding)
+    if not text.strip():
+        raise InputError(
+            [Problem(str(path), "the file is empty: it has no header row", line=1)],
+            hint="Check that the export finished; an export with no rows still has a header.",
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    header = [h.strip() for h in next(reader)]
+    _check_header(path, header)
+    width = len(header)
+    columns: list[list[str | None]] = [[] for _ in range(width)]
+    lines: list[int] = []
+    ragged: list[RaggedRow] = []
+    start = reader.line_num + 1
+    for record in reader:
+        if record and (len(record) != width) and not (len(record) == 1 and record[0] == ""):
+            ragged.append(RaggedRow(start, record, width))
+        elif record:
+            for index, value in enumerate(record):
+                columns[index].append(value if value != "" else None)
+            lines.append(start)
+        start = reader.line_num + 1
+    frame = pl.DataFrame(
+        {name: pl.Series(name, col, dtype=pl.String) for name, col in zip(header, columns, strict=True)}
+        | {LINE_COLUMN: pl.Series(LINE_COLUMN, lines, dtype=pl.Int64)}
+    )
+    return SourceTable(str(path), path, sha, size, header, frame, ragged)
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    problems = []
+    seen: set[str] = set()
+    for index, name in enumerate(header, start=1):
+        if not name:
+            problems.append(Problem(str(path), f"header field {index} is blank", line=1))
+        elif name in seen:
+            problems.append(Problem(str(path), f"header names '{name}' twice", line=1, column=name))
+        seen.add(name)
+    if problems:
+        raise InputError(problems, hint="Every column needs a distinct name in the header row.")

@@ -1,0 +1,1 @@
+"""Domain types: the canonical event, category taxonomy and dataset schemas, declared once."""

@@ -1,0 +1,7 @@
+"""Source dataset schemas, declared once; validation, docs and synthetic data derive from them."""
+
+from wholeplace.model.schemas.police_uk import POLICE_UK_STREET
+
+SCHEMAS = {schema.name: schema for schema in (POLICE_UK_STREET,)}
+
+__all__ = ["POLICE_UK_STREET", "SCHEMAS"]

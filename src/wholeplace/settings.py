@@ -1,0 +1,60 @@
+"""One typed settings object for the whole product.
+
+Every setting can be given as an environment variable with the ``WHOLEPLACE_`` prefix
+(for example ``WHOLEPLACE_DATA_DIR``) or in a ``.env`` file in the working directory.
+Settings enter at the edge (CLI, app factory) and are passed in; nothing below reads the
+environment.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the stores live and how the product runs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WHOLEPLACE_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path("wholeplace-data"),
+        description="Folder holding the analytic store (Parquet) and, by default, the "
+        "operational store (SQLite).",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the operational store, e.g. "
+        "postgresql+psycopg://user@host/db. Default: SQLite in the data folder.",
+    )
+    partnership_key_file: Path | None = Field(
+        default=None,
+        description="File holding the partnership's pseudonymisation key (kept outside the "
+        "stores). Loads whose data hold direct identifiers stop when it is not set.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(default=8000, description="Port the web app listens on.")
+    duckdb_memory_limit: str = Field(
+        default="4GB", description="Memory DuckDB may use for one connection."
+    )
+    max_quarantine_share: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="A file whose share of quarantined rows exceeds this is refused whole "
+        "(most rows failing usually means a wrong mapping, not bad rows).",
+    )
+
+    @property
+    def analytic_dir(self) -> Path:
+        return self.data_dir / "analytic"
+
+    @property
+    def operational_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'operational.sqlite').resolve()}"
