@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import duckdb
 import numpy as np
 import polars as pl
 import shapely
@@ -124,9 +125,11 @@ WHERE e.location_status = 'point'
 """
 
 
-def check_source_areas(*, stores: Stores, events: pl.DataFrame) -> dict[str, Any]:
+def check_source_areas(
+    *, stores: Stores, events: pl.DataFrame, con: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, Any]:
     """Compare supplied area codes with computed ones for newly mapped events."""
-    con = stores.connect()
+    con = con or stores.connect()
     con.register("new_events", events.select(
         "event_id", "dataset", "source_line", "longitude", "latitude", "location_status", "source_area_code"
     ).to_arrow())

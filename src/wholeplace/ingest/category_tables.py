@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import polars as pl
 
 from wholeplace.errors import InputError, Problem
 from wholeplace.model.categories import CATEGORIES
@@ -23,6 +26,16 @@ class CategoryTable:
 
     def lookup(self, value: str | None) -> str | None:
         return None if value is None else self.mapping.get(normalise_source_value(value))
+
+    def map_series(self, values: pl.Series) -> pl.Series:
+        """Canonical categories for a column (null where unmapped); each distinct value looked up once."""
+        return map_distinct(values, self.lookup)
+
+
+def map_distinct(values: pl.Series, function: Callable[[str], str | None]) -> pl.Series:
+    """Apply a Python function to each distinct value of a text column, vectorised back out."""
+    lookup = {value: function(value) for value in values.unique().drop_nulls().to_list()}
+    return values.replace_strict(lookup, default=None, return_dtype=pl.String)
 
 
 def normalise_source_value(value: str) -> str:

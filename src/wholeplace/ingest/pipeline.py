@@ -97,6 +97,17 @@ class LoadResult:
     warnings: list[str]
 
 
+@dataclass
+class _Prepared:
+    """A file read, validated, mapped and pseudonymised, waiting to be placed and stored."""
+
+    source: SourceTable
+    mapped: MappedFile
+    events: pl.DataFrame
+    load_id: str
+    started: datetime
+
+
 def load_files(
     *,
     stores: Stores,
@@ -107,51 +118,76 @@ def load_files(
     reporter: Reporter | None = None,
     pseudonymiser: Pseudonymiser | None = None,
 ) -> list[LoadResult]:
-    """Load files through ``adapter`` as one atomic command."""
+    """Load files through ``adapter`` as one atomic command.
+
+    Files are mapped one by one; their points are then placed together (each distinct
+    point once), each file's supplied areas are checked, and everything is staged and
+    committed in one transaction.
+    """
     reporter = reporter or Reporter()
     if adapter.holds_identifiers and pseudonymiser is None:
         pseudonymiser = load_key(settings.partnership_key_file)
+    prepared: list[_Prepared] = []
+    results: dict[int, LoadResult] = {}
     staged: list[StagedLoad] = []
-    results: list[LoadResult] = []
+    path = paths[0] if paths else Path(".")
     try:
-        for path in paths:
+        for index, path in enumerate(paths):
             reporter.start_file(path.name, len(STAGES))
-            result, item = _load_one(stores, adapter, path, settings, strict, reporter, pseudonymiser)
-            results.append(result)
-            if item is not None:
-                staged.append(item)
-            reporter.finish_file()
+            outcome = _prepare(stores, adapter, path, settings, strict, reporter, pseudonymiser)
+            if isinstance(outcome, LoadResult):
+                results[index] = outcome
+                reporter.finish_file()
+            else:
+                prepared.append(outcome)
+        _place_all(stores, prepared)
+        staged = _stage_all(stores, adapter, prepared, reporter)
     except BaseException as exc:
         _discard(staged)
         if isinstance(exc, UserError):
             _record_failure(stores, adapter, path, exc)
         raise
     stores.commit_loads(staged)
-    return results
+    stored = iter(_result(item, p.mapped) for item, p in zip(staged, prepared, strict=True))
+    return [results[i] if i in results else next(stored) for i in range(len(paths))]
 
 
-def _load_one(
+def _prepare(
     stores: Stores, adapter: Adapter, path: Path, settings: Settings, strict: bool,
     reporter: Reporter, pseudonymiser: Pseudonymiser | None,
-) -> tuple[LoadResult, StagedLoad | None]:
+) -> _Prepared | LoadResult:
     started = utcnow()
-    reporter.stage("read")
     if path.exists() and (previous := _already_loaded(stores, path, adapter.mapping_version)):
-        return _unchanged(path, previous), None
+        return _unchanged(path, previous)
     source = adapter.read(path)
-    reporter.stage("validate")
+    reporter.stage("read")
     mapped = adapter.map(source, pseudonymiser=pseudonymiser)
-    reporter.stage("map")
+    reporter.stage("validate")
     _refuse_if_mostly_bad(source, mapped, settings, strict)
-    reporter.stage("pseudonymise")
+    reporter.stage("map")
     load_id = uuid.uuid4().hex
     events = _finish_events(mapped, load_id, adapter.mapping_version)
-    reporter.stage("place")
-    placement.place_points(stores=stores, points=events.select("longitude", "latitude"))
-    area_check = placement.check_source_areas(stores=stores, events=events)
-    reporter.stage("store")
-    item = _stage(stores, adapter, source, mapped, events, load_id, started, area_check)
-    return _result(item, mapped), item
+    reporter.stage("pseudonymise")
+    return _Prepared(source, mapped, events, load_id, started)
+
+
+def _place_all(stores: Stores, prepared: list[_Prepared]) -> None:
+    if prepared:
+        points = pl.concat([p.events.select("longitude", "latitude") for p in prepared])
+        placement.place_points(stores=stores, points=points)
+
+
+def _stage_all(stores: Stores, adapter: Adapter, prepared: list[_Prepared], reporter: Reporter) -> list[StagedLoad]:
+    staged: list[StagedLoad] = []
+    con = stores.connect() if prepared else None
+    for item in prepared:
+        reporter.stage("place")
+        area_check = placement.check_source_areas(stores=stores, events=item.events, con=con)
+        staged.append(_stage(stores, adapter, item.source, item.mapped, item.events, item.load_id,
+                             item.started, area_check))
+        reporter.stage("store")
+        reporter.finish_file()
+    return staged
 
 
 def _already_loaded(stores: Stores, path: Path, mapping_version: str) -> LoadRow | None:

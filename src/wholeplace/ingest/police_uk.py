@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from wholeplace.governance.pseudonymise import Pseudonymiser
-from wholeplace.ingest.category_tables import CategoryTable, load_category_table
+from wholeplace.ingest.category_tables import CategoryTable, load_category_table, map_distinct
 from wholeplace.ingest.checks import RowChecks, quarantine_frame, ragged_frame
 from wholeplace.ingest.columns import require_columns
 from wholeplace.ingest.parsing import parse_decimal, parse_month
@@ -54,7 +54,7 @@ class PoliceUkAdapter(Adapter):
         checks.add(lat.failed, "Latitude", "Latitude is not a number from -90 to 90")
         half = (rows["Longitude"].is_null() != rows["Latitude"].is_null())
         checks.add(half, "Longitude", "only one of Longitude and Latitude is given")
-        category = rows["Crime type"].map_elements(self.table.lookup, return_dtype=pl.String)
+        category = self.table.map_series(rows["Crime type"])
         checks.add(rows["Crime type"].is_null(), "Crime type", "Crime type is blank")
         checks.add(rows["Crime type"].is_not_null() & category.is_null(), "Crime type",
                    "Crime type '" + rows["Crime type"].fill_null("") + "' is not in the category table "
@@ -100,7 +100,7 @@ def _with_all_columns(rows: pl.DataFrame) -> pl.DataFrame:
 
 def _events(good: pl.DataFrame, dataset: str) -> pl.DataFrame:
     located = good["_lon"].is_not_null() & good["_lat"].is_not_null()
-    partition = good["_force"].map_elements(slug, return_dtype=pl.String) + "/" + good["_month"].dt.strftime("%Y-%m")
+    partition = map_distinct(good["_force"], slug) + "/" + good["_month"].dt.strftime("%Y-%m")
     attributes = [c for c in good.columns if not c.startswith("_") and c not in
                   ("Month", "Longitude", "Latitude", "LSOA code", "Crime type")]
     return pl.DataFrame({

@@ -113,13 +113,53 @@ def read_source(path: Path, *, encoding: str = "utf-8-sig", delimiter: str = ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     header = [h.strip() for h in next(reader)]
     _check_header(path, header)
+    fast = _frame_polars(text, header, delimiter)
+    frame, ragged = fast if fast is not None else _frame_tracking_lines(text, header, delimiter)
+    return SourceTable(str(path), path, sha, size, header, frame, ragged)
+
+
+def _frame_polars(text: str, header: list[str], delimiter: str) -> tuple[pl.DataFrame, list[RaggedRow]] | None:
+    """Fast path: polars parses the file when every line is exactly one well-formed record.
+
+    That is checked first from the lines themselves (field counts; a line with a quote is
+    parsed on its own by the csv module), so record i is known to be on line i + 2.
+    Anything else (ragged rows, quoted line breaks, blank lines) takes the exact slow path.
+    """
+    lines = pl.Series(text.removesuffix("\n").split("\n")).str.strip_suffix("\r")
+    body = lines.slice(1)
+    if body.len() == 0 or (body == "").any():
+        return None
+    quoted = body.str.contains('"', literal=True)
+    counts = body.str.count_matches(delimiter, literal=True) + 1
+    width = len(header)
+    if (counts.filter(~quoted) != width).any():
+        return None
+    if quoted.any() and any(len(next(csv.reader([line], delimiter=delimiter))) != width
+                            for line in body.filter(quoted).to_list()):
+        return None
+    try:
+        frame = pl.read_csv(io.StringIO(text), has_header=True, new_columns=header, infer_schema=False,
+                            separator=delimiter, quote_char='"')
+    except pl.exceptions.PolarsError:
+        return None
+    if frame.height != body.len():
+        return None
+    frame = frame.with_columns(pl.all().replace("", None)).with_columns(
+        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE_COLUMN))
+    return frame, []
+
+
+def _frame_tracking_lines(text: str, header: list[str], delimiter: str) -> tuple[pl.DataFrame, list[RaggedRow]]:
+    """The slower path for files with quoted line breaks or blank lines: tracks each record's first line."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    next(reader)
     width = len(header)
     columns: list[list[str | None]] = [[] for _ in range(width)]
     lines: list[int] = []
     ragged: list[RaggedRow] = []
     start = reader.line_num + 1
     for record in reader:
-        if record and (len(record) != width) and not (len(record) == 1 and record[0] == ""):
+        if record and len(record) != width:
             ragged.append(RaggedRow(start, record, width))
         elif record:
             for index, value in enumerate(record):
@@ -130,7 +170,7 @@ def read_source(path: Path, *, encoding: str = "utf-8-sig", delimiter: str = ","
         {name: pl.Series(name, col, dtype=pl.String) for name, col in zip(header, columns, strict=True)}
         | {LINE_COLUMN: pl.Series(LINE_COLUMN, lines, dtype=pl.Int64)}
     )
-    return SourceTable(str(path), path, sha, size, header, frame, ragged)
+    return frame, ragged
 
 
 def _check_header(path: Path, header: list[str]) -> None:
