@@ -6,10 +6,14 @@ fail (never skip) when ``CI=true`` and the data is missing.
 
 from __future__ import annotations
 
+import itertools
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pg_server import PostgresServer, find_bin
 
 from wholeplace.settings import Settings
 from wholeplace.store import Stores, open_stores
@@ -40,5 +44,40 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def stores(settings: Settings) -> Stores:
-    return open_stores(settings)
+def stores(settings: Settings) -> Iterator[Stores]:
+    opened = open_stores(settings)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole run; fails under CI when it cannot start."""
+    bindir = find_bin()
+    if bindir is None:
+        message = "PostgreSQL is not installed (scripts/setup --test installs it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(bindir).start()
+    yield server
+    server.stop()
+
+
+_database_numbers = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def operational_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The operational store on each engine: SQLite in a temp folder, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'operational.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return server.create_database(f"wholeplace_test_{os.getpid()}_{next(_database_numbers)}")
+
+
+@pytest.fixture
+def stores_on_each_engine(operational_url: str, tmp_path: Path) -> Iterator[Stores]:
+    opened = open_stores(Settings(data_dir=tmp_path / "data", database_url=operational_url))
+    yield opened
+    opened.close()

@@ -54,6 +54,10 @@ class Stores:
         self.sessions: sessionmaker[Session] = make_sessionmaker(self.engine)
         self.analytic = AnalyticStore(settings.analytic_dir, memory_limit=settings.duckdb_memory_limit)
 
+    def close(self) -> None:
+        """Release the operational store's connections."""
+        self.engine.dispose()
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self.sessions.begin() as session:
