@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from wholeplace.ingest.pipeline import Reporter
 
@@ -16,7 +16,7 @@ class RichReporter(Reporter):
             TextColumn("[bold]{task.fields[file]}"), TextColumn("{task.description}"),
             BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False,
         )
-        self._task: int | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self) -> RichReporter:
         self.progress.start()
@@ -34,5 +34,5 @@ class RichReporter(Reporter):
 
     def finish_file(self) -> None:
         if self._task is not None:
-            task = self.progress.tasks[self._task]
-            self.progress.update(self._task, description="done", completed=task.total)
+            total = next(t.total for t in self.progress.tasks if t.id == self._task)
+            self.progress.update(self._task, description="done", completed=total)
