@@ -62,3 +62,10 @@ def test_every_word_in_the_glossary_table_is_defined_once() -> None:
     rows = re.findall(r"^\| ([^|]+) \|", (REPO / "GLOSSARY.md").read_text(), flags=re.M)
     words = [w.strip() for w in rows if w.strip() not in {"word", "---"}]
     assert len(words) == len(set(words)) and len(words) > 20
+
+
+def test_generated_reference_docs_are_current() -> None:
+    from wholeplace.model.docs import rendered
+
+    stale = [name for name, text in rendered().items() if (REPO / "docs" / name).read_text() != text]
+    assert stale == [], "run `python -m wholeplace.model.docs` to regenerate"
