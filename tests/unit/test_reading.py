@@ -66,3 +66,11 @@ def test_unusable_headers_are_refused(tmp_path: Path, content: bytes, message: s
     path.write_bytes(content)
     with pytest.raises(InputError, match=message):
         read_source(path)
+
+
+def test_carriage_return_inside_a_quoted_field_is_read_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'a,b\n1,"x\ry"\n2,z\n')
+    source = read_source(path)
+    assert source.rows["b"].to_list() == ["x\ry", "z"]
+    assert source.ragged == []

@@ -127,15 +127,14 @@ def _frame_polars(text: str, header: list[str], delimiter: str) -> tuple[pl.Data
     """
     lines = pl.Series(text.removesuffix("\n").split("\n")).str.strip_suffix("\r")
     body = lines.slice(1)
-    if body.len() == 0 or (body == "").any():
-        return None
+    if body.len() == 0 or (body == "").any() or body.str.contains("\r", literal=True).any():
+        return None  # a carriage return inside a line is a line break to the csv module: use the exact path
     quoted = body.str.contains('"', literal=True)
     counts = body.str.count_matches(delimiter, literal=True) + 1
     width = len(header)
     if (counts.filter(~quoted) != width).any():
         return None
-    if quoted.any() and any(len(next(csv.reader([line], delimiter=delimiter))) != width
-                            for line in body.filter(quoted).to_list()):
+    if quoted.any() and not _quoted_lines_are_whole(body.filter(quoted).to_list(), delimiter, width):
         return None
     try:
         frame = pl.read_csv(io.StringIO(text), has_header=True, new_columns=header, infer_schema=False,
@@ -147,6 +146,13 @@ def _frame_polars(text: str, header: list[str], delimiter: str) -> tuple[pl.Data
     frame = frame.with_columns(pl.all().replace("", None)).with_columns(
         pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE_COLUMN))
     return frame, []
+
+
+def _quoted_lines_are_whole(lines: list[str], delimiter: str, width: int) -> bool:
+    try:
+        return all(len(next(csv.reader([line], delimiter=delimiter))) == width for line in lines)
+    except csv.Error:  # e.g. a carriage return inside a quoted field: let the exact path decide
+        return False
 
 
 def _frame_tracking_lines(text: str, header: list[str], delimiter: str) -> tuple[pl.DataFrame, list[RaggedRow]]:
