@@ -40,7 +40,7 @@ def locate(points: pl.DataFrame, areas: pl.DataFrame) -> pl.DataFrame:
     geoms = shapely.points(points["longitude"].to_numpy(), points["latitude"].to_numpy())
     point_index, polygon_index = tree.query(geoms, predicate="intersects")
     codes = areas["code"].to_numpy()[polygon_index]
-    matched = pl.DataFrame({"i": point_index.astype(np.int64), "area_code": codes})
+    matched = pl.DataFrame({"i": point_index.astype(np.int64), "area_code": pl.Series(codes.tolist(), dtype=pl.String)})
     first = matched.group_by("i").agg(pl.col("area_code").min())
     return (
         points.with_row_index("i").with_columns(pl.col("i").cast(pl.Int64))
@@ -68,22 +68,29 @@ def place_points(*, stores: Stores, points: pl.DataFrame) -> int:
 
 def rebuild_point_places(*, stores: Stores) -> int:
     """Place every stored event point afresh (after boundaries change)."""
-    con = stores.connect()
-    points = con.execute(
-        "SELECT DISTINCT longitude, latitude FROM events_stored WHERE longitude IS NOT NULL"
-        " AND latitude IS NOT NULL"
-    ).pl()
-    levels = levels_finest_first(stores)
-    placed = _place(stores, points, levels) if levels else points.head(0).with_columns(
-        pl.lit(None, pl.String).alias("level"), pl.lit(None, pl.String).alias("area_code"),
-        pl.lit(True).alias("finest"))
+    points = stored_points(stores)
+    areas = pl.from_arrow(stores.analytic.read_place_table("areas"))
+    assert isinstance(areas, pl.DataFrame)
+    placed = place_in_areas(points, areas, levels_finest_first(stores))
     stores.analytic.write_place_table("point_places", placed.to_arrow())
     return points.height
 
 
-def _place(stores: Stores, points: pl.DataFrame, levels: list[str]) -> pl.DataFrame:
-    areas = pl.from_arrow(stores.analytic.read_place_table("areas"))
-    assert isinstance(areas, pl.DataFrame)
+def stored_points(stores: Stores) -> pl.DataFrame:
+    """The distinct points of every stored event."""
+    return stores.connect().execute(
+        "SELECT DISTINCT longitude, latitude FROM events_stored WHERE longitude IS NOT NULL"
+        " AND latitude IS NOT NULL"
+    ).pl()
+
+
+def place_in_areas(points: pl.DataFrame, areas: pl.DataFrame, levels: list[str]) -> pl.DataFrame:
+    """Rows of ``point_places`` for ``points`` in ``areas`` of ``levels`` (finest first), computed
+    without touching the store so a boundary load can compute everything before it writes."""
+    if not levels:
+        return points.select("longitude", "latitude").with_columns(
+            pl.lit(None, pl.String).alias("level"), pl.lit(None, pl.String).alias("area_code"),
+            pl.lit(True).alias("finest"))
     frames = []
     for rank, level in enumerate(levels):
         found = locate(points, areas.filter(pl.col("level") == level))
@@ -98,6 +105,12 @@ def _place(stores: Stores, points: pl.DataFrame, levels: list[str]) -> pl.DataFr
         pl.lit(None, pl.String).alias("level"), pl.lit(None, pl.String).alias("area_code"), pl.lit(True).alias("finest")
     )
     return pl.concat([hits.select("longitude", "latitude", "level", "area_code", "finest"), outside])
+
+
+def _place(stores: Stores, points: pl.DataFrame, levels: list[str]) -> pl.DataFrame:
+    areas = pl.from_arrow(stores.analytic.read_place_table("areas"))
+    assert isinstance(areas, pl.DataFrame)
+    return place_in_areas(points, areas, levels)
 
 
 DISAGREEMENT_SQL = """
