@@ -17,7 +17,8 @@ import os
 import re
 import secrets
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import jellyfish
@@ -38,13 +39,29 @@ def normalise_name(value: str) -> str:
     return _SPACES.sub(" ", _NON_LETTERS.sub("", upper)).strip()
 
 
+_DATE_PATTERNS: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = (
+    # (pattern, (year group, month group, day group)); the common layouts, tried in order
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?"), (1, 2, 3)),
+    (re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})"), (3, 2, 1)),
+    (re.compile(r"(\d{4})(\d{2})(\d{2})"), (1, 2, 3)),
+)
+
+
+@lru_cache(maxsize=1 << 16)
 def normalise_date(value: str) -> str:
+    """ISO date for day-first and ISO layouts (UK practice); the text itself when not a date.
+
+    Regular expressions rather than a chain of ``strptime`` calls: dates of birth are
+    normalised once per distinct value on every load, and this is many times faster.
+    """
     text = value.strip()
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%Y%m%d", "%d.%m.%Y", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
-            continue
+    for pattern, (y, m, d) in _DATE_PATTERNS:
+        match = pattern.fullmatch(text)
+        if match:
+            try:
+                return date(int(match[y]), int(match[m]), int(match[d])).isoformat()
+            except ValueError:
+                return text.upper()
     return text.upper()
 
 
