@@ -1,0 +1,1 @@
+"""The demo place generator: a fictional place and its partners' data, with planted ground truth."""
