@@ -14,9 +14,23 @@ from wholeplace.store.operational import ContextLoadRow, DatasetRow, LevelRow, L
 from wholeplace.store.stores import Stores
 
 LOAD_FIELDS = (
-    "id", "dataset", "adapter", "file_name", "file_sha256", "file_bytes", "mapping_version", "status",
-    "started_at", "finished_at", "rows_read", "rows_stored", "rows_quarantined", "rows_unlocated",
-    "partitions", "area_check", "message",
+    "id",
+    "dataset",
+    "adapter",
+    "file_name",
+    "file_sha256",
+    "file_bytes",
+    "mapping_version",
+    "status",
+    "started_at",
+    "finished_at",
+    "rows_read",
+    "rows_stored",
+    "rows_quarantined",
+    "rows_unlocated",
+    "partitions",
+    "area_check",
+    "message",
 )
 
 
@@ -39,18 +53,26 @@ def list_datasets(*, stores: Stores, con: Any | None = None) -> list[dict[str, A
     con = con or stores.connect()
     counts = dict(con.execute("SELECT dataset, count(*) FROM events_stored GROUP BY dataset").fetchall())
     quarantined = dict(con.execute("SELECT dataset, count(*) FROM quarantine GROUP BY dataset").fetchall())
-    spans = {r[0]: (r[1], r[2]) for r in con.execute(
-        "SELECT dataset, min(occurred_month), max(occurred_month) FROM events_stored GROUP BY dataset"
-    ).fetchall()}
+    spans = {
+        r[0]: (r[1], r[2])
+        for r in con.execute(
+            "SELECT dataset, min(occurred_month), max(occurred_month) FROM events_stored GROUP BY dataset"
+        ).fetchall()
+    }
     with stores.sessions() as session:
         rows = session.execute(
-            select(DatasetRow, PartnerRow).join(PartnerRow, DatasetRow.partner_code == PartnerRow.code)
+            select(DatasetRow, PartnerRow)
+            .join(PartnerRow, DatasetRow.partner_code == PartnerRow.code)
             .order_by(DatasetRow.code)
         ).all()
     return [
         {
-            "dataset": d.code, "title": d.title, "kind": d.kind, "partner": p.code,
-            "partner_name": p.name, "partner_kind": p.kind,
+            "dataset": d.code,
+            "title": d.title,
+            "kind": d.kind,
+            "partner": p.code,
+            "partner_name": p.name,
+            "partner_kind": p.kind,
             "rows_in_store": int(counts.get(d.code, 0)),
             "rows_quarantined": int(quarantined.get(d.code, 0)),
             "first_month": spans.get(d.code, (None, None))[0],
@@ -64,8 +86,15 @@ def list_levels(*, stores: Stores) -> list[dict[str, Any]]:
     with stores.sessions() as session:
         rows = session.scalars(select(LevelRow).order_by(LevelRow.median_area_m2)).all()
     return [
-        {"level": r.name, "hierarchy": r.hierarchy, "title": r.title, "features": r.features,
-         "parent_level": r.parent_level, "source_file": r.source_file, "loaded_at": r.loaded_at}
+        {
+            "level": r.name,
+            "hierarchy": r.hierarchy,
+            "title": r.title,
+            "features": r.features,
+            "parent_level": r.parent_level,
+            "source_file": r.source_file,
+            "loaded_at": r.loaded_at,
+        }
         for r in rows
     ]
 
@@ -73,8 +102,16 @@ def list_levels(*, stores: Stores) -> list[dict[str, Any]]:
 def list_context_loads(*, stores: Stores) -> list[dict[str, Any]]:
     with stores.sessions() as session:
         rows = session.scalars(select(ContextLoadRow).order_by(ContextLoadRow.loaded_at)).all()
-    return [{"table": r.table, "file": r.file_name, "rows_read": r.rows_read, "rows_stored": r.rows_stored,
-             "loaded_at": r.loaded_at} for r in rows]
+    return [
+        {
+            "table": r.table,
+            "file": r.file_name,
+            "rows_read": r.rows_read,
+            "rows_stored": r.rows_stored,
+            "loaded_at": r.loaded_at,
+        }
+        for r in rows
+    ]
 
 
 def status_report(*, stores: Stores, include_inactive: bool = False) -> dict[str, Any]:
@@ -94,8 +131,9 @@ def list_quarantine(
     where, params = ("WHERE dataset = ?", [dataset]) if dataset else ("", [])
     total = con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchone()[0]  # type: ignore[index]
     rows = con.execute(
-        f"SELECT dataset, load_id, file, line, \"column\", reason, record FROM quarantine {where} "
-        "ORDER BY dataset, file, line LIMIT ? OFFSET ?", [*params, limit, offset]
+        f'SELECT dataset, load_id, file, line, "column", reason, record FROM quarantine {where} '
+        "ORDER BY dataset, file, line LIMIT ? OFFSET ?",
+        [*params, limit, offset],
     ).fetchall()
     keys = ("dataset", "load_id", "file", "line", "column", "reason", "record")
     return [dict(zip(keys, row, strict=True)) for row in rows], int(total)
@@ -120,19 +158,29 @@ def list_area_disagreements(
 def print_status(report: dict[str, Any], console: Console) -> None:
     loads = Table(title="Loads", show_lines=False)
     for column in ("dataset", "file", "read", "stored", "quarantined", "unlocated", "mapping", "loaded"):
-        loads.add_column(column, justify="right" if column in {"read", "stored", "quarantined", "unlocated"} else "left")
+        loads.add_column(
+            column, justify="right" if column in {"read", "stored", "quarantined", "unlocated"} else "left"
+        )
     for load in report["loads"]:
-        loads.add_row(load["dataset"], load["file"], f"{load['rows_read']:,}", f"{load['rows_stored']:,}",
-                      f"{load['rows_quarantined']:,}", f"{load['rows_unlocated']:,}",
-                      load["mapping_version"], f"{load['finished_at']:%Y-%m-%d %H:%M}")
+        loads.add_row(
+            load["dataset"],
+            load["file"],
+            f"{load['rows_read']:,}",
+            f"{load['rows_stored']:,}",
+            f"{load['rows_quarantined']:,}",
+            f"{load['rows_unlocated']:,}",
+            load["mapping_version"],
+            f"{load['finished_at']:%Y-%m-%d %H:%M}",
+        )
     console.print(loads)
     datasets = Table(title="Datasets")
     for column in ("dataset", "partner", "rows in store", "quarantined", "months"):
         datasets.add_column(column)
     for d in report["datasets"]:
         months = f"{d['first_month']} to {d['last_month']}" if d["first_month"] else "—"
-        datasets.add_row(d["dataset"], d["partner_name"], f"{d['rows_in_store']:,}",
-                         f"{d['rows_quarantined']:,}", months)
+        datasets.add_row(
+            d["dataset"], d["partner_name"], f"{d['rows_in_store']:,}", f"{d['rows_quarantined']:,}", months
+        )
     console.print(datasets)
     if report["levels"]:
         levels = Table(title="Geography levels")

@@ -17,14 +17,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Where the stores live and how the product runs."""
 
-    model_config = SettingsConfigDict(
-        env_prefix="WHOLEPLACE_", env_file=".env", extra="ignore", frozen=True
-    )
+    model_config = SettingsConfigDict(env_prefix="WHOLEPLACE_", env_file=".env", extra="ignore", frozen=True)
 
     data_dir: Path = Field(
         default=Path("wholeplace-data"),
-        description="Folder holding the analytic store (Parquet) and, by default, the "
-        "operational store (SQLite).",
+        description="Folder holding the analytic store (Parquet) and, by default, the operational store (SQLite).",
     )
     database_url: str | None = Field(
         default=None,
@@ -38,9 +35,7 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the web app listens on.")
     port: int = Field(default=8000, description="Port the web app listens on.")
-    duckdb_memory_limit: str = Field(
-        default="4GB", description="Memory DuckDB may use for one connection."
-    )
+    duckdb_memory_limit: str = Field(default="4GB", description="Memory DuckDB may use for one connection.")
     max_quarantine_share: float = Field(
         default=0.5,
         ge=0.0,

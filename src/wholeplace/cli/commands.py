@@ -51,8 +51,9 @@ def _run_load(data_dir: Path | None, files: list[Path], strict: bool, make_adapt
         adapter = make_adapter()
         stores = open_stores(settings)
         with RichReporter(console) as reporter:
-            results = load_files(stores=stores, adapter=adapter, paths=files, settings=settings,
-                                 strict=strict, reporter=reporter)
+            results = load_files(
+                stores=stores, adapter=adapter, paths=files, settings=settings, strict=strict, reporter=reporter
+            )
     except UserError as exc:
         fail(exc)
         return
@@ -74,17 +75,25 @@ def _print_results(results: list[LoadResult]) -> None:
         for warning in result.warnings:
             console.print(f"  note: {warning}", highlight=False)
     totals = [sum(getattr(r, f) for r in results) for f in ("rows_read", "rows_stored", "rows_quarantined")]
-    console.print(f"[bold]{len(results)} files:[/] read {totals[0]:,}, stored {totals[1]:,}, "
-                  f"quarantined {totals[2]:,}. `wholeplace status` shows everything loaded.")
+    console.print(
+        f"[bold]{len(results)} files:[/] read {totals[0]:,}, stored {totals[1]:,}, "
+        f"quarantined {totals[2]:,}. `wholeplace status` shows everything loaded."
+    )
 
 
 @load_app.command("boundaries")
 def load_boundaries(
     file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage or Shapefile of areas.")],
     level: Annotated[str, typer.Option("--level", help="Name of the geography level, e.g. lsoa, ward.")],
-    hierarchy: Annotated[str | None, typer.Option("--hierarchy", help="Hierarchy the level belongs to (default: statistical).")] = None,
-    code_field: Annotated[str | None, typer.Option("--code-field", help="Field holding area codes (detected when not given).")] = None,
-    name_field: Annotated[str | None, typer.Option("--name-field", help="Field holding area names (detected when not given).")] = None,
+    hierarchy: Annotated[
+        str | None, typer.Option("--hierarchy", help="Hierarchy the level belongs to (default: statistical).")
+    ] = None,
+    code_field: Annotated[
+        str | None, typer.Option("--code-field", help="Field holding area codes (detected when not given).")
+    ] = None,
+    name_field: Annotated[
+        str | None, typer.Option("--name-field", help="Field holding area names (detected when not given).")
+    ] = None,
     parent: Annotated[str | None, typer.Option("--parent", help="Level this one nests in, if any.")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -93,8 +102,15 @@ def load_boundaries(
 
     settings = make_settings(data_dir)
     try:
-        result = load(stores=open_stores(settings), path=file, level=level, hierarchy=hierarchy,
-                      code_field=code_field, name_field=name_field, parent_level=parent)
+        result = load(
+            stores=open_stores(settings),
+            path=file,
+            level=level,
+            hierarchy=hierarchy,
+            code_field=code_field,
+            name_field=name_field,
+            parent_level=parent,
+        )
     except UserError as exc:
         fail(exc)
         return
@@ -140,7 +156,9 @@ def load_deprivation(
 @app.command("status")
 def status(
     data_dir: DataDirOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print for machines: {\"loads\": [...], \"datasets\": [...]}.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print for machines: {"loads": [...], "datasets": [...]}.')
+    ] = False,
     show_all: Annotated[bool, typer.Option("--all", help="Include superseded and failed loads.")] = False,
 ) -> None:
     """Show what is loaded: loads with their counts, and rows in the store per dataset."""
@@ -162,14 +180,18 @@ def key_create(file: Annotated[Path, typer.Option("--file", help="Where to write
     except UserError as exc:
         fail(exc)
         return
-    console.print(f"Key written to {path}. Set WHOLEPLACE_PARTNERSHIP_KEY_FILE={path}; keep it outside the data folder.")
+    console.print(
+        f"Key written to {path}. Set WHOLEPLACE_PARTNERSHIP_KEY_FILE={path}; keep it outside the data folder."
+    )
 
 
 @app.command("demo")
 def demo(
     data_dir: DataDirOption = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed: the same seed makes the same place.")] = 20260101,
-    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build the demo place but do not start the web app.")] = False,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build the demo place but do not start the web app.")
+    ] = False,
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port to listen on.")] = None,
 ) -> None:

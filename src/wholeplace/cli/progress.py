@@ -13,8 +13,13 @@ class RichReporter(Reporter):
 
     def __init__(self, console: Console) -> None:
         self.progress = Progress(
-            TextColumn("[bold]{task.fields[file]}"), TextColumn("{task.description}"),
-            BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console, transient=False,
+            TextColumn("[bold]{task.fields[file]}"),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
         )
         self._task: TaskID | None = None
 

@@ -186,8 +186,7 @@ def load_key(path: Path | None) -> Pseudonymiser:
     if not path.is_file():
         raise ConfigurationError(
             f"The partnership key file {path} does not exist. Nothing was loaded.",
-            hint="Check WHOLEPLACE_PARTNERSHIP_KEY_FILE, or create a key with "
-            "`wholeplace key create --file PATH`.",
+            hint="Check WHOLEPLACE_PARTNERSHIP_KEY_FILE, or create a key with `wholeplace key create --file PATH`.",
         )
     text = path.read_text().strip()
     try:

@@ -44,25 +44,37 @@ def normalise_source_value(value: str) -> str:
 
 def load_category_table(path: Path) -> CategoryTable:
     if not path.is_file():
-        raise InputError([Problem(str(path), "category table not found")],
-                         hint="Give the path relative to the mapping file.")
+        raise InputError(
+            [Problem(str(path), "category table not found")], hint="Give the path relative to the mapping file."
+        )
     raw = path.read_bytes()
     text = raw.decode("utf-8-sig")
     reader = csv.DictReader(text.splitlines())
     if reader.fieldnames is None or not {"source_value", "category"} <= set(reader.fieldnames):
-        raise InputError([Problem(str(path), "the header must have columns source_value and category",
-                                  line=1)])
+        raise InputError([Problem(str(path), "the header must have columns source_value and category", line=1)])
     mapping: dict[str, str] = {}
     problems: list[Problem] = []
     for line, row in enumerate(reader, start=2):
         source = normalise_source_value(row["source_value"] or "")
         category = (row["category"] or "").strip()
         if category not in CATEGORIES:
-            problems.append(Problem(str(path), f"'{category}' is not a Wholeplace category "
-                                    "(see docs/categories.md)", line=line, column="category"))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"'{category}' is not a Wholeplace category (see docs/categories.md)",
+                    line=line,
+                    column="category",
+                )
+            )
         elif source in mapping and mapping[source] != category:
-            problems.append(Problem(str(path), f"'{row['source_value']}' is mapped twice, to "
-                                    f"{mapping[source]} and {category}", line=line, column="source_value"))
+            problems.append(
+                Problem(
+                    str(path),
+                    f"'{row['source_value']}' is mapped twice, to {mapping[source]} and {category}",
+                    line=line,
+                    column="source_value",
+                )
+            )
         mapping[source] = category
     if problems:
         raise InputError(problems)

@@ -17,11 +17,9 @@ def require_columns(source: SourceTable, required: list[str], *, what: str) -> N
             continue
         close = difflib.get_close_matches(name, source.header, n=1, cutoff=0.6)
         suggestion = f"; the file has '{close[0]}' — was it renamed?" if close else ""
-        problems.append(Problem(source.file, f"required column '{name}' is missing{suggestion}",
-                                line=1, column=name))
+        problems.append(Problem(source.file, f"required column '{name}' is missing{suggestion}", line=1, column=name))
     if problems:
         raise InputError(
             problems,
-            hint=f"The file's header is: {', '.join(source.header)}. {what} needs "
-            f"{', '.join(required)}.",
+            hint=f"The file's header is: {', '.join(source.header)}. {what} needs {', '.join(required)}.",
         )

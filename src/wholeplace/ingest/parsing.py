@@ -19,9 +19,7 @@ class Parsed:
 
 def parse_timestamp(text: pl.Series, formats: list[str]) -> Parsed:
     stripped = text.str.strip_chars()
-    candidates = [
-        stripped.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True) for fmt in formats
-    ]
+    candidates = [stripped.str.strptime(pl.Datetime("us"), fmt, strict=False, exact=True) for fmt in formats]
     values = pl.select(pl.coalesce(candidates)).to_series() if candidates else stripped.cast(pl.Datetime("us"))
     failed = stripped.is_not_null() & (stripped != "") & values.is_null()
     return Parsed(values.alias(text.name), failed)
@@ -55,12 +53,8 @@ FALSE_WORDS = ("n", "no", "false", "f", "0")
 
 def parse_boolean(text: pl.Series) -> Parsed:
     lowered = text.str.strip_chars().str.to_lowercase()
-    values = (
-        pl.select(
-            pl.when(lowered.is_in(TRUE_WORDS)).then(True)
-            .when(lowered.is_in(FALSE_WORDS)).then(False)
-            .otherwise(None)
-        ).to_series()
-    )
+    values = pl.select(
+        pl.when(lowered.is_in(TRUE_WORDS)).then(True).when(lowered.is_in(FALSE_WORDS)).then(False).otherwise(None)
+    ).to_series()
     failed = lowered.is_not_null() & (lowered != "") & values.is_null()
     return Parsed(values.alias(text.name), failed)

@@ -153,13 +153,19 @@ def load_files(
 
 
 def _prepare(
-    stores: Stores, adapter: Adapter, path: Path, settings: Settings, strict: bool,
-    reporter: Reporter, pseudonymiser: Pseudonymiser | None,
+    stores: Stores,
+    adapter: Adapter,
+    path: Path,
+    settings: Settings,
+    strict: bool,
+    reporter: Reporter,
+    pseudonymiser: Pseudonymiser | None,
 ) -> _Prepared | LoadResult:
     started = utcnow()
     if path.exists() and (previous := _already_loaded(stores, path, adapter.mapping_version)):
         return _unchanged(path, previous)
     source = adapter.read(path)
+    _refuse_if_no_rows(source)
     reporter.stage("read")
     mapped = adapter.map(source, pseudonymiser=pseudonymiser)
     reporter.stage("validate")
@@ -183,8 +189,9 @@ def _stage_all(stores: Stores, adapter: Adapter, prepared: list[_Prepared], repo
     for item in prepared:
         reporter.stage("place")
         area_check = placement.check_source_areas(stores=stores, events=item.events, con=con)
-        staged.append(_stage(stores, adapter, item.source, item.mapped, item.events, item.load_id,
-                             item.started, area_check))
+        staged.append(
+            _stage(stores, adapter, item.source, item.mapped, item.events, item.load_id, item.started, area_check)
+        )
         reporter.stage("store")
         reporter.finish_file()
     return staged
@@ -202,6 +209,15 @@ def _already_loaded(stores: Stores, path: Path, mapping_version: str) -> LoadRow
         ).first()
 
 
+def _refuse_if_no_rows(source: SourceTable) -> None:
+    """A header with no rows is almost always a failed export; loading it would replace data with nothing."""
+    if source.rows_read == 0:
+        raise InputError(
+            [Problem(source.file, "the file has a header row but no data rows", line=2)],
+            hint="Check that the export finished and covers the period you meant.",
+        )
+
+
 def _refuse_if_mostly_bad(source: SourceTable, mapped: MappedFile, settings: Settings, strict: bool) -> None:
     bad = mapped.quarantine.height
     read = source.rows_read
@@ -215,11 +231,17 @@ def _refuse_if_mostly_bad(source: SourceTable, mapped: MappedFile, settings: Set
         ]
         if bad > len(problems):
             problems.append(Problem(source.file, f"… and {bad - len(problems):,} more rows like these"))
-        why = ("--strict refuses any file with a bad row" if strict else
-               f"{bad:,} of {read:,} rows failed, more than the "
-               f"{settings.max_quarantine_share:.0%} allowed (WHOLEPLACE_MAX_QUARANTINE_SHARE)")
-        raise InputError(problems, hint=f"The file was refused whole because {why}. "
-                         "Most rows failing usually means the wrong mapping or a changed export.")
+        why = (
+            "--strict refuses any file with a bad row"
+            if strict
+            else f"{bad:,} of {read:,} rows failed, more than the "
+            f"{settings.max_quarantine_share:.0%} allowed (WHOLEPLACE_MAX_QUARANTINE_SHARE)"
+        )
+        raise InputError(
+            problems,
+            hint=f"The file was refused whole because {why}. "
+            "Most rows failing usually means the wrong mapping or a changed export.",
+        )
 
 
 def _finish_events(mapped: MappedFile, load_id: str, mapping_version: str) -> pl.DataFrame:
@@ -237,8 +259,14 @@ def _finish_events(mapped: MappedFile, load_id: str, mapping_version: str) -> pl
 
 
 def _stage(
-    stores: Stores, adapter: Adapter, source: SourceTable, mapped: MappedFile,
-    events: pl.DataFrame, load_id: str, started: datetime, area_check: dict[str, Any],
+    stores: Stores,
+    adapter: Adapter,
+    source: SourceTable,
+    mapped: MappedFile,
+    events: pl.DataFrame,
+    load_id: str,
+    started: datetime,
+    area_check: dict[str, Any],
 ) -> StagedLoad:
     dataset = mapped.dataset.code
     segments: list[StagedSegment] = []
@@ -256,21 +284,39 @@ def _stage(
         segments.append(_write(stores, "quarantine", dataset, key, quarantine, QUARANTINE_SCHEMA.names))
     unlocated = int((events["location_status"] == "unlocated").sum())
     load = LoadRow(
-        id=load_id, dataset=dataset, adapter=adapter.name, file_name=source.path.name,
-        file_path=str(source.path.resolve()), file_sha256=source.sha256, file_bytes=source.size,
-        mapping_version=adapter.mapping_version, status="active", started_at=started,
-        finished_at=utcnow(), rows_read=source.rows_read, rows_stored=events.height,
-        rows_quarantined=mapped.quarantine.height, rows_unlocated=unlocated,
-        partitions=partitions, area_check=area_check, message="; ".join(mapped.warnings),
+        id=load_id,
+        dataset=dataset,
+        adapter=adapter.name,
+        file_name=source.path.name,
+        file_path=str(source.path.resolve()),
+        file_sha256=source.sha256,
+        file_bytes=source.size,
+        mapping_version=adapter.mapping_version,
+        status="active",
+        started_at=started,
+        finished_at=utcnow(),
+        rows_read=source.rows_read,
+        rows_stored=events.height,
+        rows_quarantined=mapped.quarantine.height,
+        rows_unlocated=unlocated,
+        partitions=partitions,
+        area_check=area_check,
+        message="; ".join(mapped.warnings),
     )
     partner = PartnerRow(code=mapped.partner.code, name=mapped.partner.name, kind=str(mapped.partner.kind))
-    dataset_row = DatasetRow(code=dataset, partner_code=mapped.partner.code, kind=mapped.dataset.kind,
-                             title=mapped.dataset.title, description=mapped.dataset.description)
+    dataset_row = DatasetRow(
+        code=dataset,
+        partner_code=mapped.partner.code,
+        kind=mapped.dataset.kind,
+        title=mapped.dataset.title,
+        description=mapped.dataset.description,
+    )
     return StagedLoad(load=load, segments=segments, partner=partner, dataset=dataset_row)
 
 
-def _write(stores: Stores, table: str, dataset: str, partition: str, frame: pl.DataFrame,
-           columns: list[str]) -> StagedSegment:
+def _write(
+    stores: Stores, table: str, dataset: str, partition: str, frame: pl.DataFrame, columns: list[str]
+) -> StagedSegment:
     path = stores.analytic.write_segment(table, dataset, frame.select(columns).to_arrow())
     return StagedSegment(table, dataset, partition, path, frame.height)
 
@@ -278,10 +324,16 @@ def _write(stores: Stores, table: str, dataset: str, partition: str, frame: pl.D
 def _result(item: StagedLoad, mapped: MappedFile) -> LoadResult:
     load = item.load
     return LoadResult(
-        file=load.file_name, status="stored", load_id=load.id, dataset=load.dataset,
-        rows_read=load.rows_read, rows_stored=load.rows_stored,
-        rows_quarantined=load.rows_quarantined, rows_unlocated=load.rows_unlocated,
-        area_check=load.area_check, reasons=summarise_reasons(mapped.quarantine),
+        file=load.file_name,
+        status="stored",
+        load_id=load.id,
+        dataset=load.dataset,
+        rows_read=load.rows_read,
+        rows_stored=load.rows_stored,
+        rows_quarantined=load.rows_quarantined,
+        rows_unlocated=load.rows_unlocated,
+        area_check=load.area_check,
+        reasons=summarise_reasons(mapped.quarantine),
         warnings=mapped.warnings,
     )
 
@@ -300,10 +352,17 @@ def summarise_reasons(quarantine: pl.DataFrame, limit: int = 10) -> list[tuple[s
 
 def _unchanged(path: Path, previous: LoadRow) -> LoadResult:
     return LoadResult(
-        file=path.name, status="unchanged", load_id=previous.id, dataset=previous.dataset,
-        rows_read=previous.rows_read, rows_stored=previous.rows_stored,
-        rows_quarantined=previous.rows_quarantined, rows_unlocated=previous.rows_unlocated,
-        area_check=previous.area_check, reasons=[], warnings=[],
+        file=path.name,
+        status="unchanged",
+        load_id=previous.id,
+        dataset=previous.dataset,
+        rows_read=previous.rows_read,
+        rows_stored=previous.rows_stored,
+        rows_quarantined=previous.rows_quarantined,
+        rows_unlocated=previous.rows_unlocated,
+        area_check=previous.area_check,
+        reasons=[],
+        warnings=[],
     )
 
 
@@ -317,9 +376,19 @@ def _record_failure(stores: Stores, adapter: Adapter, path: Path, exc: UserError
     """Failed attempts are kept for the data page; they hold no data."""
     sha, size = file_sha256(path) if path.exists() and path.is_file() else ("", 0)
     now = utcnow()
-    stores.record_failed_load(LoadRow(
-        id=uuid.uuid4().hex, dataset="", adapter=adapter.name, file_name=path.name,
-        file_path=str(path), file_sha256=sha, file_bytes=size,
-        mapping_version=adapter.mapping_version, status="failed", started_at=now,
-        finished_at=now, message=str(exc)[:4000],
-    ))
+    stores.record_failed_load(
+        LoadRow(
+            id=uuid.uuid4().hex,
+            dataset="",
+            adapter=adapter.name,
+            file_name=path.name,
+            file_path=str(path),
+            file_sha256=sha,
+            file_bytes=size,
+            mapping_version=adapter.mapping_version,
+            status="failed",
+            started_at=now,
+            finished_at=now,
+            message=str(exc)[:4000],
+        )
+    )

@@ -74,8 +74,14 @@ def read_bytes(path: Path) -> bytes:
         partial = _partial_gunzip(raw)
         line = partial.count(b"\n") + 1
         raise InputError(
-            [Problem(str(path), f"the gzip data is truncated or corrupt ({exc}); it breaks "
-                     f"off after {len(partial):,} bytes, in line {line}", line=line)],
+            [
+                Problem(
+                    str(path),
+                    f"the gzip data is truncated or corrupt ({exc}); it breaks "
+                    f"off after {len(partial):,} bytes, in line {line}",
+                    line=line,
+                )
+            ],
             hint="Download or copy the file again; a complete file can be checked with `gzip -t`.",
         ) from None
 
@@ -95,8 +101,11 @@ def decode(path: Path, data: bytes, encoding: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError(
-            [Problem(str(path), f"byte 0x{data[exc.start]:02x} at character {column} is not "
-                     f"valid {encoding}", line=line)],
+            [
+                Problem(
+                    str(path), f"byte 0x{data[exc.start]:02x} at character {column} is not valid {encoding}", line=line
+                )
+            ],
             hint=f"Re-save the file as {encoding}, or declare its real encoding (for example "
             "`encoding: cp1252` in the mapping file).",
         ) from None
@@ -137,14 +146,21 @@ def _frame_polars(text: str, header: list[str], delimiter: str) -> tuple[pl.Data
     if quoted.any() and not _quoted_lines_are_whole(body.filter(quoted).to_list(), delimiter, width):
         return None
     try:
-        frame = pl.read_csv(io.StringIO(text), has_header=True, new_columns=header, infer_schema=False,
-                            separator=delimiter, quote_char='"')
+        frame = pl.read_csv(
+            io.StringIO(text),
+            has_header=True,
+            new_columns=header,
+            infer_schema=False,
+            separator=delimiter,
+            quote_char='"',
+        )
     except pl.exceptions.PolarsError:
         return None
     if frame.height != body.len():
         return None
     frame = frame.with_columns(pl.all().replace("", None)).with_columns(
-        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE_COLUMN))
+        pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias(LINE_COLUMN)
+    )
     return frame, []
 
 

@@ -32,22 +32,35 @@ def _field_row(spec: FieldSpec) -> str:
 
 
 def _fields_table(fields: tuple[FieldSpec, ...]) -> list[str]:
-    return ["| field | type | required | meaning | notes |", "|---|---|---|---|---|",
-            *(_field_row(f) for f in fields)]
+    return ["| field | type | required | meaning | notes |", "|---|---|---|---|---|", *(_field_row(f) for f in fields)]
 
 
 def render_events() -> str:
-    lines = [GENERATED, "", "# The canonical event", "",
-             "Every partner's data is mapped to this shape. People appear only as keyed tokens.", "",
-             *_fields_table(EVENT_FIELDS), "",
-             "Views add `area_code`, `area_level` and `place_status` (`placed`, `out_of_area`, "
-             "`area_only`, `unlocated`) from the placement of each event's point.", ""]
+    lines = [
+        GENERATED,
+        "",
+        "# The canonical event",
+        "",
+        "Every partner's data is mapped to this shape. People appear only as keyed tokens.",
+        "",
+        *_fields_table(EVENT_FIELDS),
+        "",
+        "Views add `area_code`, `area_level` and `place_status` (`placed`, `out_of_area`, "
+        "`area_only`, `unlocated`) from the placement of each event's point.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def render_categories() -> str:
-    lines = [GENERATED, "", "# Categories", "",
-             "Category tables (`source_value,category`) map each source's codes to these.", ""]
+    lines = [
+        GENERATED,
+        "",
+        "# Categories",
+        "",
+        "Category tables (`source_value,category`) map each source's codes to these.",
+        "",
+    ]
     for group in GROUPS:
         lines += [f"## {group.replace('_', ' ').capitalize()}", "", "| code | label |", "|---|---|"]
         lines += [f"| `{c.code}` | {c.label} |" for c in CATEGORIES.values() if c.group == group]
@@ -56,13 +69,19 @@ def render_categories() -> str:
 
 
 def render_datasets(schemas: dict[str, DatasetSchema]) -> str:
-    lines = [GENERATED, "", "# Source datasets", "",
-             "The declared layout of each source Wholeplace reads, as the source delivers it.", ""]
+    lines = [
+        GENERATED,
+        "",
+        "# Source datasets",
+        "",
+        "The declared layout of each source Wholeplace reads, as the source delivers it.",
+        "",
+    ]
     for schema in schemas.values():
         lines += [f"## {schema.title} (`{schema.name}`)", "", schema.description, ""]
         if schema.source_url:
             lines += [f"Source: <{schema.source_url}>", ""]
-        lines += _fields_table(schema.fields) + [""]
+        lines += [*_fields_table(schema.fields), ""]
         if schema.quirks:
             lines += ["Known quirks:", "", *(f"- {q}" for q in schema.quirks), ""]
     return "\n".join(lines)
@@ -71,8 +90,7 @@ def render_datasets(schemas: dict[str, DatasetSchema]) -> str:
 def rendered() -> dict[str, str]:
     from wholeplace.model.schemas import SCHEMAS
 
-    return {"events.md": render_events(), "categories.md": render_categories(),
-            "datasets.md": render_datasets(SCHEMAS)}
+    return {"events.md": render_events(), "categories.md": render_categories(), "datasets.md": render_datasets(SCHEMAS)}
 
 
 def write(folder: Path) -> None:

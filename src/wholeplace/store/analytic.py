@@ -129,12 +129,10 @@ class AnalyticStore:
     # -- reading ---------------------------------------------------------------------
     def connect(self, active_segments: dict[str, list[str]]) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with one view per table over the live files."""
-        con = duckdb.connect(config={"autoinstall_known_extensions": "false",
-                                     "autoload_known_extensions": "false"})
+        con = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
         con.execute(f"SET memory_limit = '{_memory_limit(self.memory_limit)}'")
         for table, schema in SEGMENT_SCHEMAS.items():
-            _create_view(con, f"{table}_stored" if table == "events" else table,
-                         active_segments.get(table, []), schema)
+            _create_view(con, f"{table}_stored" if table == "events" else table, active_segments.get(table, []), schema)
         for name, schema in PLACE_SCHEMAS.items():
             path = self.place_path(name)
             _create_view(con, name, [str(path)] if path.exists() else [], schema)
@@ -170,8 +168,9 @@ def _memory_limit(value: str) -> str:
 def _create_view(con: duckdb.DuckDBPyConnection, name: str, files: list[str], schema: pa.Schema) -> None:
     if files:
         con.execute(
-            f"CREATE VIEW {name} AS SELECT * FROM read_parquet($files, union_by_name = true)"
-            .replace("$files", _sql_list(files))
+            f"CREATE VIEW {name} AS SELECT * FROM read_parquet($files, union_by_name = true)".replace(
+                "$files", _sql_list(files)
+            )
         )
     else:
         empty = schema.empty_table()

@@ -65,9 +65,7 @@ class Stores:
 
     def active_segments(self) -> dict[str, list[str]]:
         with self.sessions() as session:
-            rows = session.execute(
-                select(SegmentRow.table, SegmentRow.path).where(SegmentRow.active)
-            ).all()
+            rows = session.execute(select(SegmentRow.table, SegmentRow.path).where(SegmentRow.active)).all()
         grouped: dict[str, list[str]] = defaultdict(list)
         for table, path in rows:
             grouped[table].append(path)
@@ -104,11 +102,18 @@ class Stores:
                 session.add(item.load)
                 session.flush()
                 for seg in item.segments:
-                    session.add(SegmentRow(
-                        id=seg.path.stem, load_id=item.load.id, table=seg.table,
-                        dataset=seg.dataset, partition_key=seg.partition_key,
-                        path=str(seg.path), rows=seg.rows, active=True,
-                    ))
+                    session.add(
+                        SegmentRow(
+                            id=seg.path.stem,
+                            load_id=item.load.id,
+                            table=seg.table,
+                            dataset=seg.dataset,
+                            partition_key=seg.partition_key,
+                            path=str(seg.path),
+                            rows=seg.rows,
+                            active=True,
+                        )
+                    )
             session.flush()
             replaced += _mark_superseded(session)
         for path in replaced:
@@ -141,14 +146,11 @@ def _mark_superseded(session: Session) -> list[str]:
     has_events = select(SegmentRow.load_id).where(SegmentRow.table == "events").distinct()
     live = select(SegmentRow.load_id).where(SegmentRow.table == "events", SegmentRow.active).distinct()
     gone = session.scalars(
-        select(LoadRow.id).where(LoadRow.status == "active", LoadRow.id.in_(has_events),
-                                 LoadRow.id.not_in(live))
+        select(LoadRow.id).where(LoadRow.status == "active", LoadRow.id.in_(has_events), LoadRow.id.not_in(live))
     ).all()
     if not gone:
         return []
-    paths = session.scalars(
-        select(SegmentRow.path).where(SegmentRow.load_id.in_(gone), SegmentRow.active)
-    ).all()
+    paths = session.scalars(select(SegmentRow.path).where(SegmentRow.load_id.in_(gone), SegmentRow.active)).all()
     session.execute(update(SegmentRow).where(SegmentRow.load_id.in_(gone)).values(active=False))
     session.execute(update(LoadRow).where(LoadRow.id.in_(gone)).values(status="superseded"))
     return list(paths)
