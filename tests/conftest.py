@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.pg_server import PostgresServer, find_bin
-
 from wholeplace.settings import Settings
 from wholeplace.store import Stores, open_stores
 
