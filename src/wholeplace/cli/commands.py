@@ -10,7 +10,7 @@ import typer
 
 from wholeplace import provenance
 from wholeplace.cli.main import DataDirOption, app, console, fail, make_settings
-from wholeplace.cli.progress import RichReporter
+from wholeplace.cli.progress import RichReporter, step
 from wholeplace.errors import UserError
 from wholeplace.ingest.pipeline import LoadResult, load_files
 from wholeplace.store import open_stores
@@ -102,15 +102,16 @@ def load_boundaries(
 
     settings = make_settings(data_dir)
     try:
-        result = load(
-            stores=open_stores(settings),
-            path=file,
-            level=level,
-            hierarchy=hierarchy,
-            code_field=code_field,
-            name_field=name_field,
-            parent_level=parent,
-        )
+        with step(console, f"Loading {file.name} as level {level}"):
+            result = load(
+                stores=open_stores(settings),
+                path=file,
+                level=level,
+                hierarchy=hierarchy,
+                code_field=code_field,
+                name_field=name_field,
+                parent_level=parent,
+            )
     except UserError as exc:
         fail(exc)
         return
@@ -128,7 +129,8 @@ def load_population(
 
     settings = make_settings(data_dir)
     try:
-        result = load(stores=open_stores(settings), path=file, level=level)
+        with step(console, f"Loading {file.name} for level {level}"):
+            result = load(stores=open_stores(settings), path=file, level=level)
     except UserError as exc:
         fail(exc)
         return
@@ -146,7 +148,8 @@ def load_deprivation(
 
     settings = make_settings(data_dir)
     try:
-        result = load(stores=open_stores(settings), path=file, level=level)
+        with step(console, f"Loading {file.name} for level {level}"):
+            result = load(stores=open_stores(settings), path=file, level=level)
     except UserError as exc:
         fail(exc)
         return

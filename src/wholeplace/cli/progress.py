@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from wholeplace.ingest.pipeline import Reporter
 
@@ -41,3 +52,13 @@ class RichReporter(Reporter):
         if self._task is not None:
             total = next(t.total for t in self.progress.tasks if t.id == self._task)
             self.progress.update(self._task, description="done", completed=total)
+
+
+@contextmanager
+def step(console: Console, description: str) -> Iterator[None]:
+    """A pulsing bar for one step whose length cannot be known in advance."""
+    progress = Progress(SpinnerColumn(), TextColumn(description), BarColumn(), TimeElapsedColumn(), console=console)
+    with progress:
+        task = progress.add_task(description, total=None)
+        yield
+        progress.update(task, total=1, completed=1)
