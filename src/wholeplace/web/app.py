@@ -1,0 +1,58 @@
+"""The app factory: the only place the web app is assembled.
+
+Nothing is opened at import time. ``create_app(settings)`` opens the stores once and keeps
+them, with the templates, on ``app.state``; routes reach them through dependencies, so tests
+build an app over a temporary store and the CLI builds one over the configured store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.staticfiles import StaticFiles
+
+import wholeplace
+from wholeplace.settings import Settings
+from wholeplace.store import open_stores
+from wholeplace.web import api, data_pages, pages
+from wholeplace.web.errors import install_error_handlers
+from wholeplace.web.templating import make_templates
+
+STATIC = Path(__file__).parent / "static"
+DESCRIPTION = """One shared, governed picture of a place: events from police, NHS, councils and the
+voluntary sector, placed in areas, with where every row came from.
+
+Lists are `{"data": [...], "count": n}`; `count` is every matching row, so page with `limit` and
+`offset`. Every error is `{"error": {"status": int, "message": str, "detail": ...}}`."""
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """A web app (pages and JSON API) over the stores ``settings`` point at."""
+    app = FastAPI(
+        title="Wholeplace API", version=_version(), description=DESCRIPTION,
+        # Swagger UI and ReDoc load their scripts from a CDN; /api/docs is our own page instead.
+        docs_url=None, redoc_url=None, lifespan=_close_stores_at_shutdown,
+    )
+    app.state.settings = settings
+    app.state.stores = open_stores(settings)
+    app.state.templates = make_templates()
+    app.add_middleware(GZipMiddleware, minimum_size=2000)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (pages.health_router, api.router, pages.router, data_pages.router):
+        app.include_router(router)
+    install_error_handlers(app)
+    return app
+
+
+@asynccontextmanager
+async def _close_stores_at_shutdown(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.stores.close()
+
+
+def _version() -> str:
+    return getattr(wholeplace, "__version__", "0")
