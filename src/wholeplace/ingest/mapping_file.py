@@ -7,7 +7,6 @@ with a "did you mean" for misspelt keys. docs/mapping-files.md documents every k
 
 from __future__ import annotations
 
-import codecs
 import difflib
 import hashlib
 import re
@@ -15,221 +14,16 @@ import types
 import typing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-import polars as pl
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ValidationError
 
 from wholeplace.errors import InputError, MappingError
 from wholeplace.ingest.category_tables import CategoryTable, load_category_table
-from wholeplace.model.categories import CATEGORIES
-from wholeplace.model.events import EventKind
-from wholeplace.model.partners import PartnerKind
+from wholeplace.ingest.mapping_spec import MappingSpec, clear_columns, identifier_columns
 
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-# strftime directives the parser (polars, via chrono) understands; anything else is a typo.
-DIRECTIVE = re.compile(r"%[-_0^#]?(?:\.?\d)?([A-Za-z%+:])")
-KNOWN_DIRECTIVES = set("YCymbBhdejHkIlMSfpPzZaAwuUWTDFRrxXcsnt%+:")
-SECOND_DIRECTIVES = set("STXcsfr")
-MINUTE_DIRECTIVES = set("MR")
-DAY_DIRECTIVES = set("dejDFxa")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ColumnRef(Strict):
-    column: str = Field(min_length=1)
-    missing: list[str] = []  # values that mean "not given", e.g. "-1"
-
-
-class TimestampRef(ColumnRef):
-    formats: list[str] = Field(min_length=1)
-
-    @field_validator("formats")
-    @classmethod
-    def _formats_are_dates(cls, formats: list[str]) -> list[str]:
-        problems = [p for fmt in formats if (p := format_problem(fmt))]
-        if problems:
-            raise ValueError("; ".join(problems))
-        return formats
-
-
-class CategoryRef(ColumnRef):
-    table: str = Field(min_length=1)
-    unmapped: Literal["quarantine", "uncategorised"] = "quarantine"
-
-
-class AreaRef(ColumnRef):
-    level: str = Field(min_length=1)
-
-
-class Source(Strict):
-    encoding: str = "utf-8-sig"
-    delimiter: str = Field(default=",", min_length=1, max_length=1)
-
-    @field_validator("encoding")
-    @classmethod
-    def _known_encoding(cls, encoding: str) -> str:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise ValueError(f"'{encoding}' is not an encoding Python knows (try utf-8, utf-8-sig or cp1252)") from None
-        return encoding
-
-
-class PartnerSpec(Strict):
-    code: str = Field(pattern=CODE_PATTERN)
-    name: str = Field(min_length=1)
-    kind: PartnerKind
-
-
-class DatasetSpec(Strict):
-    code: str = Field(pattern=CODE_PATTERN)
-    kind: str = Field(min_length=1)
-    title: str = Field(min_length=1)
-    description: str = ""
-
-
-class Timestamps(Strict):
-    occurred_at: TimestampRef | None = None
-    received_at: TimestampRef | None = None
-    dispatched_at: TimestampRef | None = None
-    arrived_at: TimestampRef | None = None
-    closed_at: TimestampRef | None = None
-
-
-class Location(Strict):
-    longitude: ColumnRef | None = None
-    latitude: ColumnRef | None = None
-    easting: ColumnRef | None = None
-    northing: ColumnRef | None = None
-    area_code: AreaRef | None = None
-    text: ColumnRef | None = None
-
-    @model_validator(mode="after")
-    def _pairs(self) -> Location:
-        if (self.longitude is None) != (self.latitude is None):
-            raise ValueError("longitude and latitude must be given together")
-        if (self.easting is None) != (self.northing is None):
-            raise ValueError("easting and northing must be given together")
-        if self.longitude is not None and self.easting is not None:
-            raise ValueError("give longitude/latitude or easting/northing, not both")
-        return self
-
-
-class Person(Strict):
-    forename: ColumnRef | None = None
-    surname: ColumnRef | None = None
-    name: ColumnRef | None = None
-    date_of_birth: ColumnRef | None = None
-    nhs_number: ColumnRef | None = None
-    postcode: ColumnRef | None = None
-    phone: ColumnRef | None = None
-    sex: ColumnRef | None = None
-
-    @model_validator(mode="after")
-    def _one_way_of_naming(self) -> Person:
-        if self.name is not None and (self.forename is not None or self.surname is not None):
-            raise ValueError("give name, or forename and surname, not both")
-        return self
-
-
-class Identifiers(Strict):
-    subject: Person | None = None
-    caller: Person | None = None
-    address: ColumnRef | None = None
-
-
-class FlagRule(Strict):
-    column: str | None = None
-    in_: list[str] | None = Field(default=None, alias="in")
-    truthy: Literal[True] | None = None
-    matches: str | None = None
-    categories: list[str] | None = None
-
-    @model_validator(mode="after")
-    def _one_test(self) -> FlagRule:
-        tests = [name for name in ("in_", "truthy", "matches", "categories") if getattr(self, name) is not None]
-        if len(tests) != 1:
-            raise ValueError("each rule needs exactly one of in, truthy, matches or categories")
-        if (self.column is None) != (tests[0] == "categories"):
-            raise ValueError("in, truthy and matches need a column; categories takes none")
-        unknown = [c for c in self.categories or [] if c not in CATEGORIES]
-        if unknown:
-            raise ValueError(f"not Wholeplace categories: {', '.join(unknown)} (see docs/categories.md)")
-        if self.matches is not None:
-            _check_pattern(self.matches)
-        return self
-
-
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, dict) else value
-
-
-Rules = Annotated[list[FlagRule], BeforeValidator(_as_list)]
-
-
-class Flags(Strict):
-    self_initiated: Rules | None = None
-    mental_health: Rules | None = None
-    alcohol: Rules | None = None
-    domestic_abuse: Rules | None = None
-
-
-class MappingSpec(Strict):
-    mapping: str = Field(pattern=CODE_PATTERN)
-    version: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) else v)]
-    partner: PartnerSpec
-    dataset: DatasetSpec
-    event_kind: EventKind
-    source: Source = Source()
-    partition: Literal["file", "month"] = "file"
-    record_id: ColumnRef | None = None
-    timestamps: Timestamps = Timestamps()
-    occurred_month: TimestampRef | None = None
-    category: CategoryRef | None = None
-    category_opening: CategoryRef | None = None
-    category_closing: CategoryRef | None = None
-    location: Location = Location()
-    identifiers: Identifiers = Identifiers()
-    flags: Flags = Flags()
-    outcome: ColumnRef | None = None
-    priority: ColumnRef | None = None
-    attributes: list[str] | None = None
-
-
-def format_problem(fmt: str) -> str | None:
-    """Why ``fmt`` is not a usable date format, or None when it is."""
-    letters = DIRECTIVE.findall(fmt)
-    unknown = [f"%{x}" for x in letters if x not in KNOWN_DIRECTIVES]
-    if unknown:
-        return f"'{fmt}' uses {', '.join(unknown)}, which is not a date format directive"
-    if fmt.count("%") != len(DIRECTIVE.findall(fmt)) + fmt.count("%%"):
-        return f"'{fmt}' has a '%' that does not start a directive (write %% for a literal %)"
-    if not {"Y", "y", "C", "D", "F", "c", "s"} & set(letters):
-        return f"'{fmt}' has no year (%Y); formats look like '%Y-%m-%d %H:%M:%S' or '%d/%m/%Y %H:%M'"
-    return None
-
-
-def precision_of(fmt: str) -> str:
-    """The time precision a format records: second, minute, day or month."""
-    letters = set(DIRECTIVE.findall(fmt))
-    for precision, directives in (("second", SECOND_DIRECTIVES), ("minute", MINUTE_DIRECTIVES),
-                                  ("day", DAY_DIRECTIVES)):
-        if letters & directives:
-            return precision
-    return "month"
-
-
-def _check_pattern(pattern: str) -> None:
-    try:
-        pl.Series([""]).str.contains(pattern)
-    except pl.exceptions.ComputeError as exc:
-        detail = str(exc).split("\n")[-1].strip() or "invalid"
-        raise ValueError(f"'{pattern}' is not a valid regular expression ({detail})") from None
+CATEGORY_KEYS = ("category", "category_opening", "category_closing")
 
 
 @dataclass(frozen=True)
@@ -247,14 +41,14 @@ def load_mapping(path: Path) -> Mapping:
     file = str(path)
     text = _read_text(path)
     raw = _parse_yaml(file, text)
+    tables, table_problems = _load_tables(path, raw, text)
     try:
         spec = MappingSpec.model_validate(raw)
     except ValidationError as exc:
-        raise MappingError(file, [_describe(error, text) for error in exc.errors()]) from None
-    problems = check_mapping(spec, text)
-    tables, table_problems = _load_tables(path, spec, text)
-    if problems or table_problems:
-        raise MappingError(file, problems + table_problems)
+        raise MappingError(file, [_describe(error, text) for error in exc.errors()] + table_problems) from None
+    problems = check_mapping(spec, text) + table_problems
+    if problems:
+        raise MappingError(file, problems)
     return Mapping(path, spec, tables, _version(path, spec, tables))
 
 
@@ -291,32 +85,6 @@ def _check_clear_columns(spec: MappingSpec) -> list[tuple[str, str]]:
     ]
 
 
-def identifier_columns(spec: MappingSpec) -> dict[str, str]:
-    """Identifier column → its key path (sex is not an identifier and is kept in clear)."""
-    found: dict[str, str] = {}
-    for role in ("subject", "caller"):
-        person: Person | None = getattr(spec.identifiers, role)
-        for name, ref in (person or Person()):
-            if ref is not None and name != "sex":
-                found.setdefault(ref.column, f"identifiers.{role}.{name}")
-    if spec.identifiers.address is not None:
-        found.setdefault(spec.identifiers.address.column, "identifiers.address")
-    return found
-
-
-def clear_columns(spec: MappingSpec) -> list[tuple[str, str]]:
-    """(key path, column) of every column whose values are stored as they are."""
-    refs: list[tuple[str, ColumnRef | None]] = [
-        ("record_id", spec.record_id), ("occurred_month", spec.occurred_month),
-        ("outcome", spec.outcome), ("priority", spec.priority),
-        ("location.area_code", spec.location.area_code), ("location.text", spec.location.text),
-        *((f"timestamps.{name}", ref) for name, ref in spec.timestamps),
-        *((key, getattr(spec, key)) for key in ("category", "category_opening", "category_closing")),
-    ]
-    found = [(key, ref.column) for key, ref in refs if ref is not None]
-    return found + [(f"attributes[{i}]", column) for i, column in enumerate(spec.attributes or [])]
-
-
 def _read_text(path: Path) -> str:
     if not path.is_file():
         raise MappingError(str(path), ["the mapping file does not exist; check the --mapping path"])
@@ -341,7 +109,7 @@ def _parse_yaml(file: str, text: str) -> dict[str, Any]:
 
 
 def _describe(error: Any, text: str) -> str:
-    loc = tuple(part for part in error["loc"] if part not in ("list[FlagRule]",))
+    loc = tuple(error["loc"])
     key = key_path(loc)
     where = locate_key(text, loc)
     if error["type"] == "extra_forbidden":
@@ -349,6 +117,8 @@ def _describe(error: Any, text: str) -> str:
         hint = f"; did you mean '{close[0]}'?" if close else f"; known keys here: {', '.join(fields_at(loc[:-1]))}"
         return f"{key}{where}: unknown key{hint}"
     message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] in ("enum", "literal_error", "string_pattern_mismatch", "string_type"):
+        message += f" (found {error['input']!r})"
     return f"{key or '(top level)'}{where}: {message}"
 
 
@@ -375,15 +145,14 @@ def _inner_model(annotation: Any) -> type[BaseModel] | None:
         return annotation
     if typing.get_origin(annotation) is Annotated:
         return _inner_model(typing.get_args(annotation)[0])
-    for arg in typing.get_args(annotation) if typing.get_origin(annotation) in (list, types.UnionType) else ():
-        if found := _inner_model(arg):
-            return found
-    return None
+    if typing.get_origin(annotation) not in (list, types.UnionType, typing.Union):
+        return None
+    return next((found for arg in typing.get_args(annotation) if (found := _inner_model(arg))), None)
 
 
 def locate_key(text: str, loc: tuple[Any, ...] | str) -> str:
     """`` (line N)`` for the deepest key of ``loc`` found in the YAML, or ``""``."""
-    parts = tuple(loc.split(".")) if isinstance(loc, str) else loc
+    parts = _parse_key(loc) if isinstance(loc, str) else loc
     try:
         node: Any = yaml.compose(text)
     except yaml.YAMLError:
@@ -403,19 +172,31 @@ def locate_key(text: str, loc: tuple[Any, ...] | str) -> str:
     return f" (line {line})" if line else ""
 
 
-def _load_tables(path: Path, spec: MappingSpec, text: str) -> tuple[dict[str, CategoryTable], list[str]]:
+def _parse_key(key: str) -> tuple[str | int, ...]:
+    """``attributes[0]`` → ("attributes", 0); ``location.text`` → ("location", "text")."""
+    return tuple(int(part[1:-1]) if part.startswith("[") else part for part in re.findall(r"\[\d+\]|[^.\[\]]+", key))
+
+
+def _load_tables(path: Path, raw: dict[str, Any], text: str) -> tuple[dict[str, CategoryTable], list[str]]:
+    """Category tables named in the file, loaded even when other keys are wrong, so that
+    their problems are reported in the same pass."""
     tables: dict[str, CategoryTable] = {}
     problems: list[str] = []
-    for key in ("category", "category_opening", "category_closing"):
-        ref: CategoryRef | None = getattr(spec, key)
-        if ref is None:
+    for key in CATEGORY_KEYS:
+        ref = raw.get(key)
+        name = ref.get("table") if isinstance(ref, dict) else None
+        if not isinstance(name, str) or not name:
             continue
-        table_path = (path.parent / ref.table).resolve()
+        table_path = (path.parent / name).resolve()
+        where = f"{key}.table{locate_key(text, (key, 'table'))}"
+        if not table_path.is_file():
+            problems.append(f"{where}: category table {table_path} not found (the path is relative to the "
+                            "mapping file)")
+            continue
         try:
             tables[key] = load_category_table(table_path)
         except InputError as exc:
-            where = locate_key(text, (key, "table"))
-            problems += [f"{key}.table{where}: {problem}" for problem in exc.problems]
+            problems += [f"{where}: {problem}" for problem in exc.problems]
     return tables, problems
 
 
