@@ -16,8 +16,10 @@ import gzip
 import hashlib
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -123,7 +125,7 @@ def read_source(path: Path, *, encoding: str = "utf-8-sig", delimiter: str = ","
     header = [h.strip() for h in next(reader)]
     _check_header(path, header)
     fast = _frame_polars(text, header, delimiter)
-    frame, ragged = fast if fast is not None else _frame_tracking_lines(text, header, delimiter)
+    frame, ragged = fast if fast is not None else _frame_tracking_lines(path, text, header, delimiter)
     return SourceTable(str(path), path, sha, size, header, frame, ragged)
 
 
@@ -164,6 +166,17 @@ def _frame_polars(text: str, header: list[str], delimiter: str) -> tuple[pl.Data
     return frame, []
 
 
+def _records(path: Path, reader: Any) -> Iterator[list[str]]:
+    """The reader's records; a record the csv module cannot read refuses the file, naming its line."""
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise InputError(
+            [Problem(str(path), f"cannot be read as CSV from here on ({exc})", line=reader.line_num)],
+            hint="A quote is probably opened and never closed; check the quotes around this line.",
+        ) from None
+
+
 def _quoted_lines_are_whole(lines: list[str], delimiter: str, width: int) -> bool:
     try:
         return all(len(next(csv.reader([line], delimiter=delimiter))) == width for line in lines)
@@ -171,7 +184,9 @@ def _quoted_lines_are_whole(lines: list[str], delimiter: str, width: int) -> boo
         return False
 
 
-def _frame_tracking_lines(text: str, header: list[str], delimiter: str) -> tuple[pl.DataFrame, list[RaggedRow]]:
+def _frame_tracking_lines(
+    path: Path, text: str, header: list[str], delimiter: str
+) -> tuple[pl.DataFrame, list[RaggedRow]]:
     """The slower path for files with quoted line breaks or blank lines: tracks each record's first line."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
     next(reader)
@@ -180,7 +195,7 @@ def _frame_tracking_lines(text: str, header: list[str], delimiter: str) -> tuple
     lines: list[int] = []
     ragged: list[RaggedRow] = []
     start = reader.line_num + 1
-    for record in reader:
+    for record in _records(path, reader):
         if record and len(record) != width:
             ragged.append(RaggedRow(start, record, width))
         elif record:
