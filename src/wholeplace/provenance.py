@@ -127,32 +127,30 @@ def status_report(*, stores: Stores, include_inactive: bool = False) -> dict[str
 def list_quarantine(
     *, stores: Stores, dataset: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
-    con = stores.connect()
-    where, params = ("WHERE dataset = ?", [dataset]) if dataset else ("", [])
-    total = con.execute(f"SELECT count(*) FROM quarantine {where}", params).fetchone()[0]  # type: ignore[index]
-    rows = con.execute(
-        f'SELECT dataset, load_id, file, line, "column", reason, record FROM quarantine {where} '
-        "ORDER BY dataset, file, line LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ).fetchall()
-    keys = ("dataset", "load_id", "file", "line", "column", "reason", "record")
-    return [dict(zip(keys, row, strict=True)) for row in rows], int(total)
+    """Quarantined rows with file, line, column and reason; one page and the total."""
+    query = 'SELECT dataset, load_id, file, line, "column", reason, record FROM quarantine'
+    return _page(stores, query, "dataset, file, line", dataset, limit, offset)
 
 
 def list_area_disagreements(
     *, stores: Stores, dataset: str | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """Events whose supplied area code differs from the area computed from their point."""
+    query = DISAGREEMENT_SQL.format(events="events_stored")
+    return _page(stores, query, "dataset, event_id", dataset, limit, offset)
+
+
+def _page(
+    stores: Stores, query: str, order: str, dataset: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of a query's rows (optionally for one dataset, bound as a parameter) and the total."""
     con = stores.connect()
-    base = DISAGREEMENT_SQL.format(events="events_stored")
     where, params = ("WHERE dataset = ?", [dataset]) if dataset else ("", [])
-    total = con.execute(f"SELECT count(*) FROM ({base}) {where}", params).fetchone()[0]  # type: ignore[index]
-    cursor = con.execute(
-        f"SELECT * FROM ({base}) {where} ORDER BY dataset, event_id LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    )
+    total = con.execute(f"SELECT count(*) FROM ({query}) {where}", params).fetchone()
+    cursor = con.execute(f"SELECT * FROM ({query}) {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
     names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()], int(total)
+    rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows, int(total[0]) if total else 0
 
 
 def print_status(report: dict[str, Any], console: Console) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -127,14 +128,7 @@ def load_population(
     """Load population by area and year (used for rates and population-weighted lookups)."""
     from wholeplace.geography.context import load_population as load
 
-    settings = make_settings(data_dir)
-    try:
-        with step(console, f"Loading {file.name} for level {level}"):
-            result = load(stores=open_stores(settings), path=file, level=level)
-    except UserError as exc:
-        fail(exc)
-        return
-    console.print(result.summary())
+    _run_context_load(load, file, level, data_dir)
 
 
 @load_app.command("deprivation")
@@ -146,6 +140,10 @@ def load_deprivation(
     """Load an index of deprivation (IMD rank, decile and score) by area."""
     from wholeplace.geography.context import load_deprivation as load
 
+    _run_context_load(load, file, level, data_dir)
+
+
+def _run_context_load(load: Callable[..., Any], file: Path, level: str, data_dir: Path | None) -> None:
     settings = make_settings(data_dir)
     try:
         with step(console, f"Loading {file.name} for level {level}"):

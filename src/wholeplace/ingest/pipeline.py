@@ -322,10 +322,15 @@ def _write(
 
 
 def _result(item: StagedLoad, mapped: MappedFile) -> LoadResult:
-    load = item.load
+    return _from_load(item.load, "stored", summarise_reasons(mapped.quarantine), mapped.warnings)
+
+
+def _from_load(
+    load: LoadRow, status: str, reasons: list[tuple[str, int, list[int]]], warnings: list[str]
+) -> LoadResult:
     return LoadResult(
         file=load.file_name,
-        status="stored",
+        status=status,
         load_id=load.id,
         dataset=load.dataset,
         rows_read=load.rows_read,
@@ -333,8 +338,8 @@ def _result(item: StagedLoad, mapped: MappedFile) -> LoadResult:
         rows_quarantined=load.rows_quarantined,
         rows_unlocated=load.rows_unlocated,
         area_check=load.area_check,
-        reasons=summarise_reasons(mapped.quarantine),
-        warnings=mapped.warnings,
+        reasons=reasons,
+        warnings=warnings,
     )
 
 
@@ -351,19 +356,9 @@ def summarise_reasons(quarantine: pl.DataFrame, limit: int = 10) -> list[tuple[s
 
 
 def _unchanged(path: Path, previous: LoadRow) -> LoadResult:
-    return LoadResult(
-        file=path.name,
-        status="unchanged",
-        load_id=previous.id,
-        dataset=previous.dataset,
-        rows_read=previous.rows_read,
-        rows_stored=previous.rows_stored,
-        rows_quarantined=previous.rows_quarantined,
-        rows_unlocated=previous.rows_unlocated,
-        area_check=previous.area_check,
-        reasons=[],
-        warnings=[],
-    )
+    result = _from_load(previous, "unchanged", [], [])
+    result.file = path.name
+    return result
 
 
 def _discard(staged: list[StagedLoad]) -> None:
