@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,7 +34,10 @@ class AppClient:
         self.app.state.stores.close()
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return asyncio.run(self._get(url, **kwargs))
+        # A thread of its own, so the request runs in a fresh event loop even when another
+        # library (Playwright's sync API in the browser tests) keeps one running in this thread.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(asyncio.run, self._get(url, **kwargs)).result()
 
     async def _get(self, url: str, **kwargs: Any) -> httpx.Response:
         transport = httpx.ASGITransport(app=self.app)
