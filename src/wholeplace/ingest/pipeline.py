@@ -24,13 +24,25 @@ from wholeplace.errors import InputError, Problem, UserError
 from wholeplace.geography import placement
 from wholeplace.governance.pseudonymise import Pseudonymiser, load_key
 from wholeplace.ingest.reading import SourceTable, file_sha256
-from wholeplace.model.events import EVENT_SCHEMA, PERSON_KEY_SCHEMA, QUARANTINE_SCHEMA
+from wholeplace.model.events import EVENT_FIELDS, EVENT_SCHEMA, PERSON_KEY_SCHEMA, QUARANTINE_SCHEMA
+from wholeplace.model.fields import FieldType
 from wholeplace.model.partners import Partner
 from wholeplace.settings import Settings
 from wholeplace.store.operational import DatasetRow, LoadRow, PartnerRow, utcnow
 from wholeplace.store.stores import StagedLoad, StagedSegment, Stores
 
-EVENT_POLARS_SCHEMA = pl.DataFrame(EVENT_SCHEMA.empty_table()).schema
+# Written out rather than converted from the Arrow schema: polars' Arrow conversion imports pandas,
+# which would add seconds to every command's start.
+_POLARS_TYPES: dict[FieldType, pl.DataType] = {
+    FieldType.TEXT: pl.String(),
+    FieldType.INTEGER: pl.Int64(),
+    FieldType.DECIMAL: pl.Float64(),
+    FieldType.BOOLEAN: pl.Boolean(),
+    FieldType.TIMESTAMP: pl.Datetime("us"),
+    FieldType.DATE: pl.Date(),
+    FieldType.MONTH: pl.Date(),
+}
+EVENT_POLARS_SCHEMA = {spec.name: _POLARS_TYPES[spec.type] for spec in EVENT_FIELDS}
 STAGES = ("read", "validate", "map", "pseudonymise", "place", "store")
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
-import ibis
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,8 +75,10 @@ class Stores:
         """A DuckDB connection over what is committed now (a consistent snapshot)."""
         return self.analytic.connect(self.active_segments())
 
-    def ibis(self) -> ibis.BaseBackend:
+    def ibis(self) -> Any:
         """The same snapshot as an Ibis backend, for analyses that must also run on Spark."""
+        import ibis  # imported here: it pulls in pandas, which most commands never need
+
         return ibis.duckdb.from_connection(self.connect())
 
     def remove_orphans(self) -> int:
