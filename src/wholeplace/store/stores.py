@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +13,8 @@ import duckdb
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+import wholeplace.governance.audit_tables  # noqa: F401  (declares the audit tables, so create_all makes them)
+from wholeplace.errors import UserError
 from wholeplace.settings import Settings
 from wholeplace.store.analytic import AnalyticStore
 from wholeplace.store.operational import (
@@ -86,8 +88,11 @@ class Stores:
             paths = session.scalars(select(SegmentRow.path)).all()
         return self.analytic.remove_orphans(paths)
 
-    def commit_loads(self, staged: list[StagedLoad]) -> list[str]:
+    def commit_loads(self, staged: list[StagedLoad], *, also: Callable[[Session], None] | None = None) -> list[str]:
         """Make staged loads visible in one transaction; replaced segments go inactive.
+
+        ``also`` runs in the same transaction (the audit record of the collection), so the
+        data and its record commit or fail together.
 
         Returns the paths of files no longer needed, already deleted.
         """
@@ -118,6 +123,8 @@ class Stores:
                     )
             session.flush()
             replaced += _mark_superseded(session)
+            if also is not None:
+                also(session)
         for path in replaced:
             Path(path).unlink(missing_ok=True)
         return replaced
@@ -125,6 +132,44 @@ class Stores:
     def record_failed_load(self, load: LoadRow) -> None:
         with self.session() as session:
             session.add(load)
+
+    def replace_segments(
+        self, replacements: dict[str, StagedSegment | None], *, also: Callable[[Session], None] | None = None
+    ) -> list[str]:
+        """Swap active segments (by path) for rewritten ones, or none, in one transaction.
+
+        A replacement belongs to the load of the segment it replaces; ``also`` runs in the same
+        transaction (for example to record why). If any segment is no longer active the store
+        changed meanwhile: nothing is changed and a UserError says so. Returns the old paths,
+        already deleted.
+        """
+        with self.session() as session:
+            for old_path, new in replacements.items():
+                old = session.scalars(select(SegmentRow).where(SegmentRow.path == old_path, SegmentRow.active)).first()
+                if old is None:
+                    raise UserError(
+                        f"segment {old_path} changed while it was being rewritten; nothing was changed",
+                        hint="Run the command again.",
+                    )
+                old.active = False
+                if new is not None:
+                    session.add(
+                        SegmentRow(
+                            id=new.path.stem,
+                            load_id=old.load_id,
+                            table=new.table,
+                            dataset=new.dataset,
+                            partition_key=new.partition_key,
+                            path=str(new.path),
+                            rows=new.rows,
+                        )
+                    )
+            session.flush()
+            if also is not None:
+                also(session)
+        for path in replacements:
+            Path(path).unlink(missing_ok=True)
+        return list(replacements)
 
 
 def _deactivate(session: Session, keys: set[tuple[str, str]]) -> list[str]:
