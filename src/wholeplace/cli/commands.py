@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from wholeplace import provenance
-from wholeplace.cli.main import DataDirOption, app, console, fail, make_settings
+from wholeplace.cli.agreements import agreements_app
+from wholeplace.cli.audit import audit_app, retention_app
+from wholeplace.cli.main import DataDirOption, app, cli_actor, console, fail, make_settings
 from wholeplace.cli.progress import RichReporter, step
 from wholeplace.errors import UserError
 from wholeplace.ingest.pipeline import LoadResult, load_files
@@ -20,6 +22,9 @@ load_app = typer.Typer(help="Load partner data, boundaries and place context.", 
 key_app = typer.Typer(help="Manage the partnership pseudonymisation key.", no_args_is_help=True)
 app.add_typer(load_app, name="load")
 app.add_typer(key_app, name="key")
+app.add_typer(audit_app, name="audit")
+app.add_typer(retention_app, name="retention")
+app.add_typer(agreements_app, name="agreements")
 
 FilesArgument = Annotated[list[Path], typer.Argument(help="Files to load (plain or gzip).")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Refuse a file if any row fails validation.")]
@@ -53,7 +58,13 @@ def _run_load(data_dir: Path | None, files: list[Path], strict: bool, make_adapt
         stores = open_stores(settings)
         with RichReporter(console) as reporter:
             results = load_files(
-                stores=stores, adapter=adapter, paths=files, settings=settings, strict=strict, reporter=reporter
+                actor=cli_actor(),
+                stores=stores,
+                adapter=adapter,
+                paths=files,
+                settings=settings,
+                strict=strict,
+                reporter=reporter,
             )
     except UserError as exc:
         fail(exc)

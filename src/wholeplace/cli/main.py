@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,14 @@ DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Folder of the stores (default: WHOLEPLACE_DATA_DIR or ./wholeplace-data)."),
 ]
+
+
+def cli_actor() -> str:
+    """Who the audit log records for a command typed at this terminal."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
 
 
 def make_settings(data_dir: Path | None) -> Settings:

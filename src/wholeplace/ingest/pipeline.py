@@ -19,9 +19,11 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from wholeplace.errors import InputError, Problem, UserError
 from wholeplace.geography import placement
+from wholeplace.governance import audit
 from wholeplace.governance.pseudonymise import Pseudonymiser, load_key
 from wholeplace.ingest.reading import SourceTable, file_sha256
 from wholeplace.model.events import EVENT_FIELDS, EVENT_SCHEMA, PERSON_KEY_SCHEMA, QUARANTINE_SCHEMA
@@ -129,8 +131,9 @@ def load_files(
     strict: bool = False,
     reporter: Reporter | None = None,
     pseudonymiser: Pseudonymiser | None = None,
+    actor: str = "system",
 ) -> list[LoadResult]:
-    """Load files through ``adapter`` as one atomic command.
+    """Load files through ``adapter`` as one atomic command, recorded in the audit log as a collection.
 
     Files are mapped one by one; their points are then placed together (each distinct
     point once), each file's supplied areas are checked, and everything is staged and
@@ -159,7 +162,10 @@ def load_files(
         if isinstance(exc, UserError):
             _record_failure(stores, adapter, path, exc)
         raise
-    stores.commit_loads(staged)
+    entries: list[audit.AuditEntry] = []
+    stores.commit_loads(staged, also=lambda session: entries.extend(_record_collection(session, staged, actor)))
+    if entries:
+        audit.write_anchor_file(stores=stores, entry=entries[-1])
     stored = iter(_result(item, p.mapped) for item, p in zip(staged, prepared, strict=True))
     return [results[i] if i in results else next(stored) for i in range(len(paths))]
 
@@ -187,6 +193,30 @@ def _prepare(
     events = _finish_events(mapped, load_id, adapter.mapping_version)
     reporter.stage("pseudonymise")
     return _Prepared(source, mapped, events, load_id, started)
+
+
+def _record_collection(session: Session, staged: list[StagedLoad], actor: str) -> list[audit.AuditEntry]:
+    return [_collection_entry(session, item, actor) for item in staged]
+
+
+def _collection_entry(session: Session, item: StagedLoad, actor: str) -> audit.AuditEntry:
+    load = item.load
+    return audit.record_in(
+        session,
+        action=audit.AuditAction.COLLECTION,
+        actor=actor,
+        partner=item.partner.code if item.partner else None,
+        what={
+            "dataset": load.dataset,
+            "load_id": load.id,
+            "file": load.file_name,
+            "sha256": load.file_sha256,
+            "mapping_version": load.mapping_version,
+            "rows_read": load.rows_read,
+            "rows_stored": load.rows_stored,
+            "rows_quarantined": load.rows_quarantined,
+        },
+    )
 
 
 def _place_all(stores: Stores, prepared: list[_Prepared]) -> None:
