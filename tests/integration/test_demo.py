@@ -164,3 +164,20 @@ def test_a_folder_holding_other_files_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"notes\.txt"):
         build_demo(settings=Settings(data_dir=tmp_path), scale=SCALE)
     assert not (tmp_path / "keys").exists()
+
+
+def test_the_demo_agreements_allow_and_refuse(stores: Stores) -> None:
+    from datetime import date
+
+    from wholeplace.governance.access import AccessLevel, AccessRefused, Principal, Role, authorise
+    from wholeplace.governance.registry import list_agreements
+
+    assert len(list_agreements(stores=stores)) == 4
+    on = date(2026, 11, 22)
+    nhs = Principal(user_id="nhs-analyst", partner="acute-wenlow-general", role=Role.PRACTITIONER)
+    grant = authorise(stores=stores, principal=nhs, purpose="csp_strategic_assessment", dataset="demo-police-calls",
+                      level=AccessLevel.AGGREGATE, on=on)
+    assert grant.agreement_id == "wenlow-csp-strategic-assessment"
+    with pytest.raises(AccessRefused, match="police-nhs-case-work"):
+        authorise(stores=stores, principal=nhs, purpose="multi_agency_case_work", dataset="demo-police-calls",
+                  level=AccessLevel.PSEUDONYMISED, on=on)

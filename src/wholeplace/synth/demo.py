@@ -22,6 +22,7 @@ from wholeplace.errors import UserError
 from wholeplace.geography.boundaries import load_boundaries
 from wholeplace.geography.context import load_deprivation, load_population
 from wholeplace.governance.pseudonymise import create_key_file
+from wholeplace.governance.registry import load_example_agreements
 from wholeplace.ingest.mapped import MappedAdapter
 from wholeplace.ingest.pipeline import LoadResult, Reporter, load_files
 from wholeplace.ingest.police_uk import PoliceUkAdapter
@@ -92,6 +93,9 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
     reporter = reporter or Reporter()
     files, truth_path = _write_files(seed, scale, data_dir / SOURCE_FOLDER, reporter)
     totals = _load_everything(stores, demo_settings, files, reporter)
+    # The partnership's data sharing agreements: some allow, some refuse (one is still a draft,
+    # one has ended), so the demo shows governance working both ways.
+    load_example_agreements(stores=stores, actor="demo")
     _write_marker(data_dir, seed, scale, totals)
     return DemoResult(demo_settings, truth_path, files.folder, seed, scale, False, time.monotonic() - started, totals)
 
