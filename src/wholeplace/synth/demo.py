@@ -44,7 +44,7 @@ MAPPING_FILES = {
 }
 # What a data folder may hold besides the demo: the stores themselves.
 STORE_ENTRIES = {"analytic", "operational.sqlite", "operational.sqlite-wal", "operational.sqlite-shm", "keys",
-                 SOURCE_FOLDER, MARKER}
+                 "audit-anchor.json", SOURCE_FOLDER, MARKER}
 
 
 @dataclass
