@@ -44,6 +44,20 @@ class Settings(BaseSettings):
         "(most rows failing usually means a wrong mapping, not bad rows).",
     )
 
+    oidc_providers: Path | None = Field(
+        default=None,
+        description="YAML or JSON file listing the OpenID Connect identity providers people may sign in with, "
+        "and how their claims map to partner and role. Default: local accounts only.",
+    )
+    session_secure_cookie: bool | None = Field(
+        default=None,
+        description="Mark the session cookie Secure (sent over https only). Default: when the request came over https.",
+    )
+    lockout_attempts: int = Field(default=5, ge=1, description="Wrong passwords in a row that lock an account.")
+    lockout_minutes: int = Field(default=15, ge=1, description="How long a locked account stays locked.")
+    session_idle_minutes: int = Field(default=30, ge=1, description="A session unused for this long ends.")
+    session_absolute_hours: int = Field(default=12, ge=1, description="A session ends this long after sign-in.")
+
     @property
     def analytic_dir(self) -> Path:
         return self.data_dir / "analytic"

@@ -13,8 +13,10 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
 from tests.support.places import PLACES, Place, settings_in
-from tests.support.web_client import live_server
+from tests.support.web_client import add_user, live_server
+from wholeplace.governance.users import create_token, find_user
 from wholeplace.web.app import create_app
+from wholeplace.web.sessions import COOKIE, start_session
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -28,6 +30,12 @@ PHONE = {"width": 390, "height": 844}
 class Served:
     place: Place
     base_url: str
+    session_id: str = ""  # a signed-in analyst's session, for the browser's cookie
+    token: str = ""  # the same analyst's API token
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 @pytest.fixture(scope="session")
@@ -66,7 +74,10 @@ class PlaceServers:
             place = self.built[name].result()  # re-raises a builder's skip or failure in the test
             app = create_app(place.settings)
             self.stack.callback(app.state.stores.close)
-            self.servers[name] = Served(place, self.stack.enter_context(live_server(app)))
+            email = add_user(app, role="analyst")
+            session = start_session(stores=app.state.stores, user_id=find_user(stores=app.state.stores, email=email).id)
+            _, token = create_token(stores=app.state.stores, email=email, name="browser tests")
+            self.servers[name] = Served(place, self.stack.enter_context(live_server(app)), session.id, token)
         return self.servers[name]
 
     def close(self) -> None:
@@ -108,8 +119,14 @@ class RecordedPage:
         return [url for url in self.requests if not url.startswith(("http://127.0.0.1:", "data:", "blob:"))]
 
 
-def open_page(browser: Browser, viewport: dict[str, int], *, javascript: bool = True) -> Iterator[RecordedPage]:
+def open_page(browser: Browser, viewport: dict[str, int], request: pytest.FixtureRequest, *,
+              javascript: bool = True) -> Iterator[RecordedPage]:
+    """A fresh browser context, signed in to the place the test uses (``served`` or ``squares``)."""
     context = browser.new_context(viewport=viewport, java_script_enabled=javascript)  # type: ignore[arg-type]
+    place = next((name for name in ("served", "squares") if name in request.fixturenames), None)
+    if place is not None:
+        target: Served = request.getfixturevalue(place)
+        context.add_cookies([{"name": COOKIE, "value": target.session_id, "url": target.base_url}])
     try:
         yield RecordedPage(context.new_page())
     finally:
@@ -117,15 +134,25 @@ def open_page(browser: Browser, viewport: dict[str, int], *, javascript: bool = 
 
 
 @pytest.fixture
-def desktop(browser: Browser) -> Iterator[RecordedPage]:
-    yield from open_page(browser, DESKTOP)
+def desktop(browser: Browser, request: pytest.FixtureRequest) -> Iterator[RecordedPage]:
+    yield from open_page(browser, DESKTOP, request)
 
 
 @pytest.fixture
-def phone(browser: Browser) -> Iterator[RecordedPage]:
-    yield from open_page(browser, PHONE)
+def phone(browser: Browser, request: pytest.FixtureRequest) -> Iterator[RecordedPage]:
+    yield from open_page(browser, PHONE, request)
 
 
 @pytest.fixture
-def no_javascript(browser: Browser) -> Iterator[RecordedPage]:
-    yield from open_page(browser, DESKTOP, javascript=False)
+def no_javascript(browser: Browser, request: pytest.FixtureRequest) -> Iterator[RecordedPage]:
+    yield from open_page(browser, DESKTOP, request, javascript=False)
+
+
+@pytest.fixture
+def signed_out(browser: Browser) -> Iterator[RecordedPage]:
+    """A phone-sized browser that has not signed in anywhere."""
+    context = browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    try:
+        yield RecordedPage(context.new_page())
+    finally:
+        context.close()

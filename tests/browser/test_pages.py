@@ -8,6 +8,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SHOTS, RecordedPage, Served
+from tests.support.web_client import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -31,7 +32,7 @@ def open_and_draw(page: Page, url: str) -> None:
 
 
 def finest_level_areas(served: Served) -> int:
-    levels = httpx.get(f"{served.base_url}/api/v1/levels").json()["data"]
+    levels = httpx.get(f"{served.base_url}/api/v1/levels", headers=served.auth_headers).json()["data"]
     return levels[0]["features"] if levels else 0
 
 
@@ -121,3 +122,22 @@ def test_pages_fit_a_phone_without_scrolling_sideways(served: Served, phone: Rec
     assert fits_the_screen(phone.page)
     phone.page.screenshot(path=SHOTS / f"{served.place.name}-{name}-phone.png", full_page=True)
     assert phone.external_requests() == []
+
+
+def test_sign_in_page_is_accessible_and_signs_in_with_the_form(squares: Served, signed_out: RecordedPage):
+    page = signed_out.page
+    page.goto(squares.base_url + "/data")
+    page.wait_for_url("**/sign-in?next=%2Fdata")
+    assert axe_violations(page) == []
+    page.fill("#email", "analyst@police-testshire-police.example.org")
+    page.fill("#password", "not the right password")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter a correct email address and password")
+    assert axe_violations(page) == []
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/data")
+    expect(page.get_by_role("heading", name="Datasets", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/sign-in")
+    assert signed_out.external_requests() == []

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tests.support.places import Place, build_lancashire, build_squares, settings_in
-from tests.support.web_client import AppClient
+from tests.support.web_client import AppClient, with_token
 from wholeplace.cli import app as cli
 from wholeplace.settings import Settings
 from wholeplace.web.app import create_app
@@ -28,7 +28,7 @@ def squares(settings: Settings, tmp_path: Path) -> Place:
 
 @pytest.fixture
 def api(squares: Place) -> Iterator[AppClient]:
-    with AppClient(create_app(squares.settings)) as client:
+    with with_token(create_app(squares.settings)) as client:
         yield client
 
 
@@ -36,7 +36,7 @@ def api(squares: Place) -> Iterator[AppClient]:
 def lancashire(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppClient]:
     folder = tmp_path_factory.mktemp("lancashire")
     place = build_lancashire(settings_in(folder), folder)
-    with AppClient(create_app(place.settings)) as client:
+    with with_token(create_app(place.settings)) as client:
         yield client
 
 
@@ -130,7 +130,7 @@ def test_unknown_choice_detail_lists_the_choices(api: AppClient):
 
 
 def test_no_levels_loaded_is_a_404_that_says_what_to_load(settings: Settings):
-    with AppClient(create_app(settings)) as client:
+    with with_token(create_app(settings)) as client:
         body = client.get("/api/v1/overview/areas").json()
     assert body["error"]["status"] == 404
     assert "wholeplace load boundaries" in body["error"]["detail"]["hint"]

@@ -181,3 +181,15 @@ def test_the_demo_agreements_allow_and_refuse(stores: Stores) -> None:
     with pytest.raises(AccessRefused, match="police-nhs-case-work"):
         authorise(stores=stores, principal=nhs, purpose="multi_agency_case_work", dataset="demo-police-calls",
                   level=AccessLevel.PSEUDONYMISED, on=on)
+
+
+def test_every_partner_has_an_account_per_role_that_signs_in(demo: DemoResult, stores: Stores) -> None:
+    from wholeplace.governance.access import Role
+    from wholeplace.governance.users import authenticate, list_users
+    from wholeplace.synth.demo import DEMO_PASSWORD, demo_email
+
+    users = list_users(stores=stores)
+    assert len(users) == len(Role) * 5
+    user = authenticate(stores=stores, email=demo_email(Role.ANALYST, "acute-wenlow-general"), password=DEMO_PASSWORD)
+    assert (user.partner, user.role) == ("acute-wenlow-general", Role.ANALYST)
+    assert DEMO_PASSWORD in demo.summary()

@@ -1,13 +1,15 @@
 """Talking to the web app in tests: in memory through ASGI, or over a real socket with uvicorn.
 
 The in-memory client is httpx over ``ASGITransport`` (the app runs for real, just without a
-socket); the live server is uvicorn in a background thread on 127.0.0.1 and a free port, for
+socket) and keeps cookies between requests, so it signs in like a browser; the live server is
+uvicorn in a background thread on 127.0.0.1 and a free port, for
 the browser tests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -20,12 +22,17 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from wholeplace.governance.users import create_token, create_user
+
 
 class AppClient:
-    """Synchronous requests to an app in memory; as a context manager, closes the app's stores."""
+    """Synchronous requests to an app in memory, keeping cookies like a browser; as a context
+    manager, closes the app's stores. ``token`` sends an API token with every request."""
 
-    def __init__(self, app: FastAPI) -> None:
+    def __init__(self, app: FastAPI, *, token: str | None = None) -> None:
         self.app = app
+        self.cookies = httpx.Cookies()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def __enter__(self) -> AppClient:
         return self
@@ -34,15 +41,61 @@ class AppClient:
         self.app.state.stores.close()
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, **kwargs)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         # A thread of its own, so the request runs in a fresh event loop even when another
         # library (Playwright's sync API in the browser tests) keeps one running in this thread.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            return pool.submit(asyncio.run, self._get(url, **kwargs)).result()
+            return pool.submit(asyncio.run, self._request(method, url, **kwargs)).result()
 
-    async def _get(self, url: str, **kwargs: Any) -> httpx.Response:
+    async def _request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         transport = httpx.ASGITransport(app=self.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            return await client.get(url, **kwargs)
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", cookies=self.cookies) as client:
+            response = await client.request(method, url, headers=headers, **kwargs)
+            self.cookies = httpx.Cookies(client.cookies)
+            return response
+
+    def csrf_token(self, page: str = "/sign-in") -> str:
+        """The CSRF token of this client's session, as a form on ``page`` carries it."""
+        found = CSRF_INPUT.search(self.get(page).text)
+        assert found, f"{page} has no CSRF token"
+        return found.group(1)
+
+    def sign_in(self, email: str, password: str, *, next_path: str = "/") -> httpx.Response:
+        """Sign in through the real form, as a person would."""
+        data = {"email": email, "password": password, "next": next_path, "csrf_token": self.csrf_token()}
+        return self.post("/sign-in", data=data)
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+PASSWORD = "correct horse battery staple"
+
+
+def add_user(app: FastAPI, role: str = "analyst", partner: str = "police-testshire-police",
+             email: str | None = None) -> str:
+    """A local account with the test ``PASSWORD`` in the app's store; returns its email address."""
+    email = email or f"{role}@{partner}.example.org"
+    create_user(stores=app.state.stores, email=email, partner=partner, role=role, password=PASSWORD)
+    return email
+
+
+def signed_in(app: FastAPI, role: str = "analyst", partner: str = "police-testshire-police") -> AppClient:
+    """A client signed in through the sign-in form as a new user with ``role``."""
+    client = AppClient(app)
+    response = client.sign_in(add_user(app, role, partner), PASSWORD)
+    assert response.status_code == 303, response.text
+    return client
+
+
+def with_token(app: FastAPI, role: str = "analyst", partner: str = "police-testshire-police") -> AppClient:
+    """A client sending a new API token of a new user with ``role``, as a machine client would."""
+    _, token = create_token(stores=app.state.stores, email=add_user(app, role, partner), name="tests")
+    return AppClient(app, token=token)
 
 
 def free_port() -> int:

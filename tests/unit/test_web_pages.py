@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.places import Place, build_squares
-from tests.support.web_client import AppClient
+from tests.support.web_client import AppClient, signed_in
 from wholeplace.settings import Settings
 from wholeplace.web.app import create_app
 
@@ -22,7 +22,7 @@ def squares(settings: Settings, tmp_path: Path) -> Place:
 
 @pytest.fixture
 def client(squares: Place) -> Iterator[AppClient]:
-    with AppClient(create_app(squares.settings)) as opened:
+    with signed_in(create_app(squares.settings)) as opened:
         yield opened
 
 
@@ -56,14 +56,14 @@ def test_htmx_request_gets_only_the_results_block(client: AppClient):
 
 
 def test_empty_store_says_nothing_is_loaded_and_how_to_load(settings: Settings):
-    with AppClient(create_app(settings)) as client:
+    with signed_in(create_app(settings)) as client:
         text = text_of(client.get("/").text)
     assert "Nothing is loaded yet" in text
     assert "wholeplace load police-uk" in text and "wholeplace demo" in text
 
 
 def test_two_apps_over_two_stores_show_their_own_place(client: AppClient, tmp_path: Path):
-    with AppClient(create_app(Settings(data_dir=tmp_path / "other", partnership_key_file=None))) as empty:
+    with signed_in(create_app(Settings(data_dir=tmp_path / "other", partnership_key_file=None))) as empty:
         assert "Nothing is loaded yet" in empty.get("/").text
     assert "Nothing is loaded yet" not in client.get("/").text
 

@@ -21,14 +21,16 @@ from sqlalchemy import select
 from wholeplace.errors import UserError
 from wholeplace.geography.boundaries import load_boundaries
 from wholeplace.geography.context import load_deprivation, load_population
+from wholeplace.governance.access import Role
 from wholeplace.governance.pseudonymise import create_key_file
 from wholeplace.governance.registry import load_example_agreements
+from wholeplace.governance.users import create_user, find_user
 from wholeplace.ingest.mapped import MappedAdapter
 from wholeplace.ingest.pipeline import LoadResult, Reporter, load_files
 from wholeplace.ingest.police_uk import PoliceUkAdapter
 from wholeplace.settings import Settings
 from wholeplace.store import open_stores
-from wholeplace.store.operational import ContextLoadRow, LevelRow, LoadRow
+from wholeplace.store.operational import ContextLoadRow, LevelRow, LoadRow, PartnerRow
 from wholeplace.store.stores import Stores
 from wholeplace.synth.files import BOUNDARY_FILES, DemoFiles, write_demo_files
 from wholeplace.synth.generate import POLICE_UK, generate
@@ -42,6 +44,9 @@ MAPPING_FILES = {
     "demo-police-calls": "police-calls.yaml", "demo-ambulance-incidents": "ambulance.yaml",
     "demo-ae-attendances": "ae.yaml", "demo-crisis-contacts": "crisis.yaml", "demo-council-reports": "council.yaml",
 }
+# The demo place's accounts share one password, printed by `wholeplace demo`; never used outside the demo.
+DEMO_PASSWORD = "wenlow-vale-demo"
+DEMO_EMAIL_DOMAIN = ".wenlow.example"
 # What a data folder may hold besides the demo: the stores themselves.
 STORE_ENTRIES = {"analytic", "operational.sqlite", "operational.sqlite-wal", "operational.sqlite-shm", "keys",
                  "audit-anchor.json", SOURCE_FOLDER, MARKER}
@@ -71,7 +76,11 @@ class DemoResult:
                  f"  Partnership key: {self.settings.partnership_key_file} (demo only: keep a real key outside "
                  "the data folder).",
                  f"  Serve it again with: WHOLEPLACE_PARTNERSHIP_KEY_FILE={self.settings.partnership_key_file} "
-                 f"wholeplace serve --data-dir {self.settings.data_dir}"]
+                 f"wholeplace serve --data-dir {self.settings.data_dir}",
+                 f"  Sign in as ROLE@PARTNER{DEMO_EMAIL_DOMAIN} with the password {DEMO_PASSWORD!r} (demo only), "
+                 f"e.g. {demo_email(Role.ADMINISTRATOR, 'council-wenlow-vale')} or "
+                 f"{demo_email(Role.ANALYST, 'acute-wenlow-general')}; roles: "
+                 + ", ".join(role.value for role in Role) + "."]
         return "\n".join(lines)
 
 
@@ -85,7 +94,9 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
     demo_settings = settings.model_copy(update={"partnership_key_file": (data_dir / KEY_FILE).resolve()})
     existing = _read_marker(data_dir)
     if existing is not None:
-        return _reuse(existing, demo_settings, seed, scale, started)
+        result = _reuse(existing, demo_settings, seed, scale, started)
+        _add_governance(open_stores(demo_settings))  # a place built by an earlier version gets them too
+        return result
     _refuse_foreign_folder(data_dir)
     stores = open_stores(demo_settings)
     _refuse_foreign_loads(stores, data_dir / SOURCE_FOLDER)
@@ -93,9 +104,7 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
     reporter = reporter or Reporter()
     files, truth_path = _write_files(seed, scale, data_dir / SOURCE_FOLDER, reporter)
     totals = _load_everything(stores, demo_settings, files, reporter)
-    # The partnership's data sharing agreements: some allow, some refuse (one is still a draft,
-    # one has ended), so the demo shows governance working both ways.
-    load_example_agreements(stores=stores, actor="demo")
+    _add_governance(stores)
     _write_marker(data_dir, seed, scale, totals)
     return DemoResult(demo_settings, truth_path, files.folder, seed, scale, False, time.monotonic() - started, totals)
 
@@ -123,6 +132,28 @@ def _reuse(marker: dict[str, Any], settings: Settings, seed: int, scale: float, 
     source = settings.data_dir / SOURCE_FOLDER
     return DemoResult(settings, source / "truth.json", source, seed, scale, True, time.monotonic() - started,
                       marker.get("totals", {}))
+
+
+def _add_governance(stores: Stores) -> None:
+    """The partnership's agreements (some allow, one is a draft, one has ended, so the demo shows
+    governance working both ways) and an account per role per partner; both idempotent."""
+    load_example_agreements(stores=stores, actor="demo")
+    _create_demo_users(stores)
+
+
+def demo_email(role: Role, partner: str) -> str:
+    return f"{role.value}@{partner}{DEMO_EMAIL_DOMAIN}"
+
+
+def _create_demo_users(stores: Stores) -> None:
+    """One account per role for every partner, so each view of the governed place can be tried."""
+    with stores.sessions() as session:
+        partners = session.scalars(select(PartnerRow.code).order_by(PartnerRow.code)).all()
+    for partner in partners:
+        for role in Role:
+            if find_user(stores=stores, email=demo_email(role, partner)) is None:
+                create_user(stores=stores, email=demo_email(role, partner), partner=partner, role=role,
+                            password=DEMO_PASSWORD)
 
 
 def _refuse_foreign_folder(data_dir: Path) -> None:

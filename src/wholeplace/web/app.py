@@ -18,8 +18,10 @@ from fastapi.staticfiles import StaticFiles
 import wholeplace
 from wholeplace.settings import Settings
 from wholeplace.store import open_stores
-from wholeplace.web import api, data_pages, pages
+from wholeplace.web import admin, api, data_pages, pages, sign_in
+from wholeplace.web.auth import AuthMiddleware
 from wholeplace.web.errors import install_error_handlers
+from wholeplace.web.oidc import install_oidc, load_providers
 from wholeplace.web.templating import make_templates
 
 STATIC = Path(__file__).parent / "static"
@@ -27,7 +29,10 @@ DESCRIPTION = """One shared, governed picture of a place: events from police, NH
 voluntary sector, placed in areas, with where every row came from.
 
 Lists are `{"data": [...], "count": n}`; `count` is every matching row, so page with `limit` and
-`offset`. Every error is `{"error": {"status": int, "message": str, "detail": ...}}`."""
+`offset`. Every error is `{"error": {"status": int, "message": str, "detail": ...}}`.
+
+Every route except `/health` needs an API token: send `Authorization: Bearer <token>`
+(`wholeplace users token-create` makes one)."""
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -40,10 +45,12 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.stores = open_stores(settings)
     app.state.templates = make_templates()
+    app.add_middleware(AuthMiddleware)  # every request is identified, and refused unless signed in or public
     app.add_middleware(GZipMiddleware, minimum_size=2000)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (pages.health_router, api.router, pages.router, data_pages.router):
+    for router in (pages.health_router, api.router, pages.router, data_pages.router, sign_in.router, admin.router):
         app.include_router(router)
+    install_oidc(app, load_providers(settings.oidc_providers))
     install_error_handlers(app)
     return app
 

@@ -19,6 +19,8 @@ from wholeplace.overview import UnknownChoiceError
 
 TITLES = {
     400: "There is a problem with the request",
+    401: "Sign in to use this service",
+    403: "You cannot do that",
     404: "Page not found",
     405: "This page cannot do that",
     422: "There is a problem with the request",
@@ -53,7 +55,8 @@ async def on_validation_error(request: Request, exc: Exception) -> Response:
 
 async def on_user_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, UserError)
-    status = 404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, UnknownChoiceError) else 400
+    status = getattr(exc, "status", None) or (
+        404 if isinstance(exc, NotFoundError) else 422 if isinstance(exc, UnknownChoiceError) else 400)
     detail: dict[str, Any] = {"hint": exc.hint}
     if isinstance(exc, UnknownChoiceError):
         detail |= {"field": exc.field, "value": exc.value, "choices": exc.choices}

@@ -53,8 +53,11 @@ def static_path(request: Request, path: str) -> str:
 
 
 def page_context(request: Request) -> dict[str, Any]:
-    """Values every page needs: where the static files are and which page is current."""
-    return {"static": lambda path: static_path(request, path), "current_path": request.url.path}
+    """Values every page needs: where the static files are, which page is current, who is signed in
+    and the session's CSRF token (for forms and htmx)."""
+    session = request.scope.get("session") or {}
+    return {"static": lambda path: static_path(request, path), "current_path": request.url.path,
+            "csrf_token": session.get("csrf", ""), "user": getattr(request.state, "user", None)}
 
 
 def make_templates() -> Jinja2Blocks:
