@@ -32,6 +32,7 @@ CSRF = 403  # a form posted without a session's token
 ROLES = list(Role)
 EVERY_ROLE = dict.fromkeys(ROLES, 200)
 ADMINISTRATORS = dict.fromkeys(ROLES, 403) | {Role.ADMINISTRATOR: 200}
+GOVERNANCE = dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 200, Role.ADMINISTRATOR: 200}
 AGREEMENTS = ("without", "with")
 
 
@@ -60,6 +61,8 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/api/docs"): Access("/api/docs", API),
     ("GET", "/openapi.json"): Access("/openapi.json", API),
     ("GET", "/admin/users"): Access("/admin/users", PAGE, ADMINISTRATORS),
+    ("GET", "/audit"): Access("/audit", PAGE, GOVERNANCE),
+    ("GET", "/audit/export.csv"): Access("/audit/export.csv", PAGE, GOVERNANCE),
     ("POST", "/admin/users"): Access("/admin/users", PAGE, ADMINISTRATORS | {Role.ADMINISTRATOR: 422}, form={}),
     ("POST", "/admin/users/{user_id}/{action}"): Access(
         "/admin/users/999999/disable", PAGE, ADMINISTRATORS | {Role.ADMINISTRATOR: 404}, form={}),
