@@ -141,3 +141,27 @@ def test_sign_in_page_is_accessible_and_signs_in_with_the_form(squares: Served, 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/sign-in")
     assert signed_out.external_requests() == []
+
+
+def test_audit_page_is_accessible_and_fits_a_phone(squares: Served, signed_out: RecordedPage):
+    from wholeplace.governance.users import create_user, find_user
+    from wholeplace.store import open_stores
+
+    email = "ig_officer@council-testshire.example.org"
+    stores = open_stores(squares.place.settings)
+    if find_user(stores=stores, email=email) is None:
+        create_user(stores=stores, email=email, partner="council-testshire", role="ig_officer", password=PASSWORD)
+    stores.close()
+    page = signed_out.page
+    page.goto(squares.base_url + "/audit")
+    page.wait_for_url("**/sign-in?next=%2Faudit")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/audit")
+    expect(page.get_by_role("heading", name="Audit log", exact=True)).to_be_visible()
+    expect(page.locator("#chain-status")).to_contain_text("Intact")
+    assert axe_violations(page) == []
+    assert fits_the_screen(page)
+    page.screenshot(path=str(SHOTS / "squares-audit-phone.png"), full_page=True)
+    assert signed_out.external_requests() == []
