@@ -55,3 +55,14 @@ def test_a_broken_chain_is_shown_as_broken(app) -> None:
         session.execute(text("UPDATE audit_log SET actor = 'someone else' WHERE sequence = 1"))
     page = signed_in(app, role="ig_officer").get("/audit")
     assert "Broken" in page.text and "First bad entry: 1" in page.text
+
+
+def test_sign_ins_and_refused_sign_ins_are_in_the_log(app) -> None:
+    from tests.support.web_client import AppClient
+
+    signed_in(app, role="analyst")
+    AppClient(app).sign_in("analyst@police-testshire-police.example.org", "not the password")
+    entries, _ = audit.search(stores=app.state.stores, action="sign_in")
+    assert [(e.actor, e.outcome, e.what["method"]) for e in entries] == [
+        ("analyst@police-testshire-police.example.org", "refused", "password"),
+        ("analyst@police-testshire-police.example.org", "allowed", "password")]

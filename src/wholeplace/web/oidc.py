@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, ValidationError
 from wholeplace.errors import ConfigurationError, NotFoundError, UserError
 from wholeplace.governance.users import Role, User, upsert_external_user
 from wholeplace.web.auth import begin_session, ensure_session, safe_next, set_session_cookie
+from wholeplace.web.sign_in import record_sign_in
 
 with warnings.catch_warnings():
     # Authlib warns, once at import, that it would rather use the httpx2 package than httpx; it
@@ -113,6 +114,7 @@ async def oidc_callback(request: Request, name: str) -> Response:
                         f"({exc.error}).", hint="Start again from the sign-in page.") from exc
     user = _user_from_claims(request, name, provider, dict(token.get("userinfo") or {}))
     target = safe_next(request.session.get(NEXT_KEY))
+    record_sign_in(request, actor=user.email, partner=user.partner, method=f"oidc:{name}", outcome="allowed")
     session = begin_session(request, user_id=user.id)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(request, response, session.id)

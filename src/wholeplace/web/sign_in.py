@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from wholeplace.governance import audit
 from wholeplace.governance.users import SignInError, authenticate
 from wholeplace.web.auth import CSRF_FIELD, begin_session, ensure_session, safe_next, set_session_cookie
 from wholeplace.web.dependencies import TemplatesDep
@@ -35,6 +36,13 @@ def sign_in_page(request: Request, templates: TemplatesDep, next: str | None = N
     return response
 
 
+def record_sign_in(request: Request, *, actor: str, partner: str | None, method: str, outcome: str) -> None:
+    """Every sign-in, and every refused one, goes in the audit log (who, when, how)."""
+    audit.record(stores=request.app.state.stores, action=audit.AuditAction.SIGN_IN,
+                 actor=(actor.strip() or "(no email given)")[:200], partner=partner,
+                 what={"method": method}, outcome=outcome)
+
+
 @router.post("/sign-in", name="sign_in_submit")
 def sign_in(
     request: Request, templates: TemplatesDep,
@@ -44,8 +52,10 @@ def sign_in(
     try:
         user = authenticate(stores=request.app.state.stores, email=email, password=password)
     except SignInError as exc:
+        record_sign_in(request, actor=email, partner=None, method="password", outcome="refused")
         context = sign_in_context(request, safe_next(next), email=email, error=exc.message)
         return templates.TemplateResponse(request, "sign_in.html", context, status_code=400)
+    record_sign_in(request, actor=user.email, partner=user.partner, method="password", outcome="allowed")
     session = begin_session(request, user_id=user.id)
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(request, response, session.id)
