@@ -28,9 +28,9 @@ from wholeplace.store.stores import Stores
 class UnknownChoiceError(UserError):
     """A filter names a level or partner that is not loaded."""
 
-    def __init__(self, *, field: str, value: str, choices: list[str]) -> None:
+    def __init__(self, *, field: str, value: str, choices: list[str], where: str = "in this place") -> None:
         shown = ", ".join(choices) if choices else "none are loaded yet"
-        super().__init__(f"There is no {field} '{value}' in this place.", hint=f"Choose one of: {shown}.")
+        super().__init__(f"There is no {field} '{value}' {where}.", hint=f"Choose one of: {shown}.")
         self.field = field
         self.value = value
         self.choices = choices
@@ -45,13 +45,17 @@ SELECT count(*) AS events,
        max(occurred_month) AS last_month,
        count(*) FILTER (WHERE place_status = 'placed') AS events_placed
 FROM events
+WHERE $datasets IS NULL OR list_contains($datasets, dataset)
 """
 
+# ``datasets``, where a function takes it, limits the counts to those dataset codes (the ones a
+# user may read, from ``wholeplace.governance.scope``); None counts every dataset, for the CLI.
 
-def summary(*, stores: Stores) -> dict[str, Any]:
+
+def summary(*, stores: Stores, datasets: list[str] | None = None) -> dict[str, Any]:
     """Headline counts for the whole place; ``areas`` counts areas at the finest level."""
     con = stores.connect()
-    cursor = con.execute(SUMMARY_SQL)
+    cursor = con.execute(SUMMARY_SQL, {"datasets": datasets})
     names = [d[0] for d in cursor.description]
     result = dict(zip(names, cursor.fetchone() or (), strict=True))
     loaded = levels(stores=stores)
@@ -66,9 +70,11 @@ def levels(*, stores: Stores) -> list[dict[str, Any]]:
     return provenance.list_levels(stores=stores)
 
 
-def partners(*, stores: Stores) -> list[dict[str, Any]]:
-    """Partners with the number of events each has in the store, by name."""
-    counts = dict(stores.connect().execute("SELECT partner, count(*) FROM events_stored GROUP BY partner").fetchall())
+def partners(*, stores: Stores, datasets: list[str] | None = None) -> list[dict[str, Any]]:
+    """Partners with the number of events each has in the store (of ``datasets``), by name."""
+    counts = dict(stores.connect().execute(
+        "SELECT partner, count(*) FROM events_stored WHERE $datasets IS NULL OR list_contains($datasets, dataset) "
+        "GROUP BY partner", {"datasets": datasets}).fetchall())
     with stores.sessions() as session:
         rows = session.scalars(select(PartnerRow).order_by(PartnerRow.name)).all()
     return [{"partner": r.code, "name": r.name, "kind": r.kind, "events": int(counts.get(r.code, 0))} for r in rows]
@@ -97,11 +103,12 @@ WITH chosen AS (
   SELECT e.partner, pp.area_code
   FROM events_stored e
   JOIN point_places pp ON pp.longitude = e.longitude AND pp.latitude = e.latitude AND pp.level = $level
-  WHERE e.location_status = 'point'
+  WHERE e.location_status = 'point' AND ($datasets IS NULL OR list_contains($datasets, e.dataset))
   UNION ALL
   SELECT e.partner, e.source_area_code AS area_code
   FROM events_stored e
   WHERE e.location_status = 'area_only' AND e.source_area_level = $level
+    AND ($datasets IS NULL OR list_contains($datasets, e.dataset))
 ),
 counts AS (
   SELECT area_code, count(*) AS events FROM chosen
@@ -115,16 +122,18 @@ ORDER BY events DESC, a.code
 """
 
 
-def events_by_area(*, stores: Stores, level: str, partner: str | None = None) -> list[dict[str, Any]]:
+def events_by_area(*, stores: Stores, level: str, partner: str | None = None,
+                   datasets: list[str] | None = None) -> list[dict[str, Any]]:
     """Events in each area of ``level`` (every area, busiest first), for one partner or all."""
     check_level(stores=stores, level=level)
     check_partner(stores=stores, partner=partner)
-    return _area_counts(stores.connect(), level=level, partner=partner)
+    return _area_counts(stores.connect(), level=level, partner=partner, datasets=datasets)
 
 
-def _area_counts(con: duckdb.DuckDBPyConnection, *, level: str, partner: str | None) -> list[dict[str, Any]]:
+def _area_counts(con: duckdb.DuckDBPyConnection, *, level: str, partner: str | None,
+                 datasets: list[str] | None) -> list[dict[str, Any]]:
     """The one place that counts events per area, so it can move to the shared aggregation later."""
-    cursor = con.execute(AREA_COUNTS_SQL, {"level": level, "partner": partner})
+    cursor = con.execute(AREA_COUNTS_SQL, {"level": level, "partner": partner, "datasets": datasets})
     return [
         {"area_code": code, "area_name": name, "events": int(events)}
         for code, name, events in cursor.fetchall()
@@ -136,7 +145,7 @@ def _area_counts(con: duckdb.DuckDBPyConnection, *, level: str, partner: str | N
 MONTH_COUNTS_SQL = """
 WITH counts AS (
   SELECT occurred_month AS month, partner, count(*) AS events FROM events_stored
-  WHERE $partner IS NULL OR partner = $partner
+  WHERE ($partner IS NULL OR partner = $partner) AND ($datasets IS NULL OR list_contains($datasets, dataset))
   GROUP BY ALL
 ),
 span AS (SELECT min(month) AS first, max(month) AS last FROM counts),
@@ -152,10 +161,11 @@ ORDER BY months.month, who.partner
 """
 
 
-def events_by_month(*, stores: Stores, partner: str | None = None) -> list[dict[str, Any]]:
+def events_by_month(*, stores: Stores, partner: str | None = None,
+                    datasets: list[str] | None = None) -> list[dict[str, Any]]:
     """Events per month and partner, every month of the span, oldest first."""
     check_partner(stores=stores, partner=partner)
-    rows = stores.connect().execute(MONTH_COUNTS_SQL, {"partner": partner}).fetchall()
+    rows = stores.connect().execute(MONTH_COUNTS_SQL, {"partner": partner, "datasets": datasets}).fetchall()
     names = {row["partner"]: row["name"] for row in partners(stores=stores)}
     return [
         {"month": _month(month), "partner": code, "partner_name": names.get(code, code), "events": int(events)}

@@ -125,27 +125,27 @@ def status_report(*, stores: Stores, include_inactive: bool = False) -> dict[str
 
 
 def list_quarantine(
-    *, stores: Stores, dataset: str | None = None, limit: int = 100, offset: int = 0
+    *, stores: Stores, datasets: list[str] | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
-    """Quarantined rows with file, line, column and reason; one page and the total."""
+    """Quarantined rows with file, line, column and reason; one page and the total (of ``datasets``, or all)."""
     query = 'SELECT dataset, load_id, file, line, "column", reason, record FROM quarantine'
-    return _page(stores, query, "dataset, file, line", dataset, limit, offset)
+    return _page(stores, query, "dataset, file, line", datasets, limit, offset)
 
 
 def list_area_disagreements(
-    *, stores: Stores, dataset: str | None = None, limit: int = 100, offset: int = 0
+    *, stores: Stores, datasets: list[str] | None = None, limit: int = 100, offset: int = 0
 ) -> tuple[list[dict[str, Any]], int]:
     """Events whose supplied area code differs from the area computed from their point."""
     query = DISAGREEMENT_SQL.format(events="events_stored")
-    return _page(stores, query, "dataset, event_id", dataset, limit, offset)
+    return _page(stores, query, "dataset, event_id", datasets, limit, offset)
 
 
 def _page(
-    stores: Stores, query: str, order: str, dataset: str | None, limit: int, offset: int
+    stores: Stores, query: str, order: str, datasets: list[str] | None, limit: int, offset: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """One page of a query's rows (optionally for one dataset, bound as a parameter) and the total."""
+    """One page of a query's rows (optionally of some datasets, bound as a parameter) and the total."""
     con = stores.connect()
-    where, params = ("WHERE dataset = ?", [dataset]) if dataset else ("", [])
+    where, params = ("WHERE list_contains(?, dataset)", [datasets]) if datasets is not None else ("", [])
     total = con.execute(f"SELECT count(*) FROM ({query}) {where}", params).fetchone()
     cursor = con.execute(f"SELECT * FROM ({query}) {where} ORDER BY {order} LIMIT ? OFFSET ?", [*params, limit, offset])
     names = [d[0] for d in cursor.description]

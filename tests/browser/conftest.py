@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Browser, Page, Request, sync_playwright
 
 from tests.support.places import PLACES, Place, settings_in
-from tests.support.web_client import add_user, live_server
+from tests.support.web_client import PURPOSE, add_user, live_server
+from wholeplace import provenance
 from wholeplace.governance.users import create_token, find_user
 from wholeplace.web.app import create_app
 from wholeplace.web.sessions import COOKIE, start_session
@@ -35,7 +36,7 @@ class Served:
 
     @property
     def auth_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+        return {"Authorization": f"Bearer {self.token}", "Wholeplace-Purpose": PURPOSE}
 
 
 @pytest.fixture(scope="session")
@@ -74,8 +75,11 @@ class PlaceServers:
             place = self.built[name].result()  # re-raises a builder's skip or failure in the test
             app = create_app(place.settings)
             self.stack.callback(app.state.stores.close)
-            email = add_user(app, role="analyst")
-            session = start_session(stores=app.state.stores, user_id=find_user(stores=app.state.stores, email=email).id)
+            # an analyst of the place's first partner, whose own data they read, with a purpose declared
+            owners = [row["partner"] for row in provenance.list_datasets(stores=app.state.stores)]
+            email = add_user(app, role="analyst", partner=owners[0] if owners else "police-testshire-police")
+            session = start_session(stores=app.state.stores, user_id=find_user(stores=app.state.stores, email=email).id,
+                                    data={"purpose": PURPOSE})
             _, token = create_token(stores=app.state.stores, email=email, name="browser tests")
             self.servers[name] = Served(place, self.stack.enter_context(live_server(app)), session.id, token)
         return self.servers[name]

@@ -6,10 +6,13 @@ may use it. Pages send anonymous people to sign in (303); the API answers them 4
 and the API are open to every role (the data-access layer decides what each sees); the admin
 pages only to administrators.
 
-The ``agreement`` dimension: an entry's ``without_agreement`` gives the statuses a role gets when
-no data sharing agreement grants its partner access; ``AGREEMENTS`` lists the states each test
-runs in; a route whose entry has no ``without_agreement`` runs once, as its answer does not
-depend on one yet.
+Every user is a Testshire Police user who has declared the purpose ``demand_analysis``.
+
+The ``agreement`` dimension: ``MATRIX_AGREEMENT`` shares Otherton Police's data with Testshire for
+demand analysis, pseudonymised. Each case runs with it active ("with") or suspended ("without");
+an entry's ``without_agreement`` gives the statuses a role gets when it is suspended, and a route
+whose entry has none runs once, as its answer does not depend on that agreement (a partner's
+own data needs none). Record-level routes are open only to analysts: the other roles read counts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
+import yaml
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from starlette.routing import Mount
@@ -25,6 +29,8 @@ from starlette.routing import Mount
 from tests.support.places import build_squares, settings_in
 from tests.support.web_client import PASSWORD, AppClient, add_user
 from wholeplace.governance.access import Role
+from wholeplace.governance.agreements import AgreementStatus, parse_agreement
+from wholeplace.governance.registry import get_agreement, save_agreement, set_status
 from wholeplace.web.app import create_app
 
 PAGE, API = 303, 401  # anonymous: sent to sign in / told to send a token
@@ -33,7 +39,11 @@ ROLES = list(Role)
 EVERY_ROLE = dict.fromkeys(ROLES, 200)
 ADMINISTRATORS = dict.fromkeys(ROLES, 403) | {Role.ADMINISTRATOR: 200}
 GOVERNANCE = dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 200, Role.ADMINISTRATOR: 200}
+ANALYSTS = dict.fromkeys(ROLES, 403) | {Role.ANALYST: 200}  # record-level reads
+NOBODY = dict.fromkeys(ROLES, 403)
 AGREEMENTS = ("without", "with")
+PURPOSE = "demand_analysis"
+WHY = "justification=checking+the+matrix+of+routes"
 
 
 @dataclass(frozen=True)
@@ -46,6 +56,7 @@ class Access:
 
 
 TESTSHIRE = "police-uk-street-testshire-police"
+OTHERTON = "police-uk-street-otherton-police"
 ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/health"): Access("/health", 200),
     ("GET", "/accessibility"): Access("/accessibility", 200),
@@ -56,28 +67,98 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/sign-in/oidc/{name}"): Access("/sign-in/oidc/none", 404, dict.fromkeys(ROLES, 404)),
     ("GET", "/sign-in/oidc/{name}/callback"): Access("/sign-in/oidc/none/callback", 404, dict.fromkeys(ROLES, 404)),
     ("GET", "/"): Access("/", PAGE),
-    ("GET", "/data"): Access("/data", PAGE),
-    ("GET", "/datasets/{code}"): Access(f"/datasets/{TESTSHIRE}", PAGE),
+    ("GET", "/purpose"): Access("/purpose", PAGE),
+    ("POST", "/purpose"): Access("/purpose", PAGE, dict.fromkeys(ROLES, 303), form={"purpose": PURPOSE}),
+    ("GET", "/data"): Access(f"/data?{WHY}", PAGE),
+    ("GET", "/datasets/{code}"): Access(f"/datasets/{OTHERTON}", PAGE, without_agreement=NOBODY),
+    ("GET", "/datasets/{code}/records"): Access(f"/datasets/{OTHERTON}/records?{WHY}", PAGE, ANALYSTS,
+                                                without_agreement=NOBODY),
+    ("GET", "/datasets/{code}/records.csv"): Access(f"/datasets/{OTHERTON}/records.csv?{WHY}", PAGE, ANALYSTS,
+                                                    without_agreement=NOBODY),
+    ("GET", "/datasets/{code}/categories.csv"): Access(f"/datasets/{OTHERTON}/categories.csv", PAGE,
+                                                       without_agreement=NOBODY),
+    ("GET", "/exports/areas.csv"): Access("/exports/areas.csv?partner=police-otherton-police", PAGE,
+                                          without_agreement=dict.fromkeys(ROLES, 422)),
+    ("GET", "/exports/months.csv"): Access("/exports/months.csv", PAGE),
     ("GET", "/api/docs"): Access("/api/docs", API),
     ("GET", "/openapi.json"): Access("/openapi.json", API),
     ("GET", "/admin/users"): Access("/admin/users", PAGE, ADMINISTRATORS),
     ("GET", "/audit"): Access("/audit", PAGE, GOVERNANCE),
     ("GET", "/audit/export.csv"): Access("/audit/export.csv", PAGE, GOVERNANCE),
+    # Agreements: every role reads them; only IG officers change them. The matrix place has no
+    # agreements, so an agreement's address is a 404 for whoever passes the role check.
+    ("GET", "/agreements"): Access("/agreements", PAGE),
+    ("GET", "/agreements/new"): Access("/agreements/new", PAGE, dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 200}),
+    ("POST", "/agreements/new"): Access(
+        "/agreements/new", PAGE, dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 422}, form={}),
+    ("GET", "/agreements/{agreement_id}"): Access("/agreements/none-here", PAGE, dict.fromkeys(ROLES, 404)),
+    ("GET", "/agreements/{agreement_id}/agreement.yaml"): Access(
+        "/agreements/none-here/agreement.yaml", PAGE, dict.fromkeys(ROLES, 404)),
+    ("GET", "/agreements/{agreement_id}/edit"): Access(
+        "/agreements/none-here/edit", PAGE, dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 404}),
+    ("POST", "/agreements/{agreement_id}/edit"): Access(
+        "/agreements/none-here/edit", PAGE, dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 404}, form={}),
+    ("POST", "/agreements/{agreement_id}/status"): Access(
+        "/agreements/none-here/status", PAGE, dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 404}, form={}),
     ("POST", "/admin/users"): Access("/admin/users", PAGE, ADMINISTRATORS | {Role.ADMINISTRATOR: 422}, form={}),
     ("POST", "/admin/users/{user_id}/{action}"): Access(
         "/admin/users/999999/disable", PAGE, ADMINISTRATORS | {Role.ADMINISTRATOR: 404}, form={}),
+    ("GET", "/api/v1/purposes"): Access("/api/v1/purposes", API),
     ("GET", "/api/v1/status"): Access("/api/v1/status", API),
     ("GET", "/api/v1/datasets"): Access("/api/v1/datasets", API),
+    ("GET", "/api/v1/datasets/{code}/categories"): Access(f"/api/v1/datasets/{OTHERTON}/categories", API,
+                                                          without_agreement=NOBODY),
+    ("GET", "/api/v1/datasets/{code}/records"): Access(f"/api/v1/datasets/{OTHERTON}/records?{WHY}", API, ANALYSTS,
+                                                       without_agreement=NOBODY),
     ("GET", "/api/v1/loads"): Access("/api/v1/loads", API),
-    ("GET", "/api/v1/quarantine"): Access("/api/v1/quarantine", API),
-    ("GET", "/api/v1/area-disagreements"): Access("/api/v1/area-disagreements", API),
+    ("GET", "/api/v1/quarantine"): Access(f"/api/v1/quarantine?dataset={OTHERTON}&{WHY}", API, ANALYSTS,
+                                          without_agreement=NOBODY),
+    ("GET", "/api/v1/area-disagreements"): Access(f"/api/v1/area-disagreements?{WHY}", API, ANALYSTS),
     ("GET", "/api/v1/levels"): Access("/api/v1/levels", API),
     ("GET", "/api/v1/partners"): Access("/api/v1/partners", API),
     ("GET", "/api/v1/areas"): Access("/api/v1/areas", API),
     ("GET", "/api/v1/overview/summary"): Access("/api/v1/overview/summary", API),
-    ("GET", "/api/v1/overview/areas"): Access("/api/v1/overview/areas", API),
+    ("GET", "/api/v1/overview/areas"): Access("/api/v1/overview/areas?partner=police-otherton-police", API,
+                                              without_agreement=dict.fromkeys(ROLES, 422)),
     ("GET", "/api/v1/overview/months"): Access("/api/v1/overview/months", API),
 }
+
+
+MATRIX_AGREEMENT = """
+id: matrix-otherton-to-testshire
+title: Otherton street crime shared with Testshire
+status: active
+parties:
+  - partner: police-otherton-police
+    name: Otherton Police
+    kind: police
+    role: controller
+    lawful_basis: uk_gdpr_6_1_e
+    criminal_offence_condition: {basis: UK GDPR Art 10, schedule_paragraph: DPA 2018 Sch 1 para 10}
+    dpo_contact: dpo@otherton.police.example
+  - {partner: police-testshire-police, name: Testshire Police, kind: police, role: controller,
+     lawful_basis: uk_gdpr_6_1_e, dpo_contact: dpo@testshire.police.example}
+recipients: [police-testshire-police]
+purposes: [demand_analysis]
+gateway: CDA1998_s115
+datasets:
+  - dataset: police-uk-street-otherton-police
+    provider: police-otherton-police
+    fields:
+      - {name: category, classification: criminal_offence}
+      - {name: occurred_month, classification: quasi_identifier}
+      - {name: source_area_code, classification: quasi_identifier}
+    access: pseudonymised
+    retention_months: 36
+output: {disclosure_preset: opensafely, smallest_geography: lsoa}
+start: 2026-01-01
+review: 2099-01-01
+end: 2099-06-30
+dpia: {reference: MATRIX-DPIA-1, date: 2025-12-01, outcome: approved}
+sign_off:
+  - {party: police-otherton-police, name: A. Officer, role: Head of Information Management, date: 2025-12-10}
+  - {party: police-testshire-police, name: B. Officer, role: Head of Information Management, date: 2025-12-11}
+"""
 
 
 def app_routes(app: FastAPI) -> set[tuple[str, str]]:
@@ -98,6 +179,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     built = create_app(place.settings)
     for role in ROLES:
         add_user(built, role=role.value, email=f"{role.value}@matrix.example.org")
+    text = MATRIX_AGREEMENT
+    save_agreement(stores=built.state.stores, agreement=parse_agreement(yaml.safe_load(text), text=text))
     yield built
     built.state.stores.close()
 
@@ -107,7 +190,7 @@ def request(client: AppClient, method: str, access: Access, *, signed_in: bool) 
         return client.get(access.url).status_code
     form = dict(access.form or {})
     if signed_in:
-        form["csrf_token"] = client.csrf_token("/")
+        form["csrf_token"] = client.csrf_token("/purpose")
     return client.post(access.url, data=form).status_code
 
 
@@ -130,7 +213,16 @@ CASES = [(key, role, agreement) for key, access in ROUTES.items() for role in RO
 def sign_in(app: FastAPI, role: Role) -> AppClient:
     client = AppClient(app)
     assert client.sign_in(f"{role.value}@matrix.example.org", PASSWORD).status_code == 303
+    client.declare_purpose(PURPOSE)
     return client
+
+
+def agreement_in_force(app: FastAPI, wanted: bool) -> None:
+    """Activate or suspend the matrix agreement (a new version only when its status changes)."""
+    stores = app.state.stores
+    status = AgreementStatus.ACTIVE if wanted else AgreementStatus.SUSPENDED
+    if get_agreement(stores=stores, agreement_id="matrix-otherton-to-testshire").agreement.status != status:
+        set_status(stores=stores, agreement_id="matrix-otherton-to-testshire", status=status, note="route matrix")
 
 
 @pytest.fixture(scope="module")
@@ -144,5 +236,6 @@ def clients(app: FastAPI) -> dict[Role, AppClient]:
 def test_each_role(app: FastAPI, clients: dict[Role, AppClient], key: tuple[str, str], role: Role, agreement: str):
     access = ROUTES[key]
     expected = access.roles if agreement == "with" or access.without_agreement is None else access.without_agreement
+    agreement_in_force(app, agreement == "with")
     client = sign_in(app, role) if key == ("POST", "/sign-out") else clients[role]
     assert request(client, key[0], access, signed_in=True) == expected[role]

@@ -33,7 +33,7 @@ def test_pages_send_anonymous_people_to_sign_in_and_back_afterwards(app):
     signed = client.post("/sign-in", data={"email": email, "password": PASSWORD, "next": "/data?dataset=x",
                                            "csrf_token": token})
     assert signed.status_code == 303 and signed.headers["location"] == "/data?dataset=x"
-    page = client.get("/")
+    page = client.get("/purpose")
     assert page.status_code == 200 and email in page.text and "Sign out" in page.text
 
 
@@ -63,8 +63,8 @@ def test_signing_in_replaces_a_planted_session_id(app):
     victim.cookies.set(COOKIE, planted, domain="testserver.local")
     victim.sign_in(add_user(app), PASSWORD)
     assert victim.cookies[COOKIE] != planted
-    assert attacker.get("/").status_code == 303  # the planted id is not signed in
-    assert victim.get("/").status_code == 200
+    assert attacker.get("/purpose").status_code == 303  # the planted id is not signed in
+    assert victim.get("/purpose").status_code == 200
 
 
 def test_signing_out_revokes_the_session_on_the_server(app):
@@ -74,7 +74,7 @@ def test_signing_out_revokes_the_session_on_the_server(app):
     assert client.post("/sign-out", data={"csrf_token": token}).status_code == 303
     thief = AppClient(app)
     thief.cookies.set(COOKIE, stolen, domain="testserver.local")
-    assert thief.get("/").status_code == 303
+    assert thief.get("/purpose").status_code == 303
 
 
 @pytest.mark.parametrize("column", ["last_seen_at", "expires_at"])
@@ -85,7 +85,7 @@ def test_sessions_end_when_idle_or_too_old(app, column: str):
     assert age  # idle: last seen 31 minutes ago; absolute: the end has passed
     with app.state.stores.session() as session:
         session.execute(update(SessionRow).values({column: moment}))
-    assert client.get("/").status_code == 303
+    assert client.get("/purpose").status_code == 303
 
 
 def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(app):
@@ -104,7 +104,7 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused(app):
 def test_the_csrf_token_is_accepted_from_the_form_or_the_htmx_header(app):
     client = signed_in(app, role="administrator")
     token = client.csrf_token("/admin/users")
-    assert f'hx-headers="{{&#34;X-CSRF-Token&#34;: &#34;{token}&#34;}}"' in client.get("/").text
+    assert f'hx-headers="{{&#34;X-CSRF-Token&#34;: &#34;{token}&#34;}}"' in client.get("/purpose").text
     form = {"email": "new@nhs.example.org", "partner": "nhs-lancashire", "role": "viewer", "password": PASSWORD}
     assert client.post("/admin/users", data=form, headers={"X-CSRF-Token": token}).status_code == 303
     other = form | {"email": "other@nhs.example.org", "csrf_token": token}
@@ -128,7 +128,7 @@ def test_lock_out_after_five_wrong_passwords_with_the_same_message_as_no_account
     assert unknown.status_code == locked.status_code == 400
     message = "Enter a correct email address and password. After 5 wrong attempts in a row"
     assert all(message in response.text for response in [unknown, *wrong, locked])
-    assert client.get("/").status_code == 303
+    assert client.get("/purpose").status_code == 303
 
 
 def test_after_sign_in_only_a_path_on_this_site_is_followed(app):
@@ -175,7 +175,7 @@ def test_administrators_add_and_disable_users_and_others_cannot(app):
     assert viewer.get("/admin/users").status_code == 403
     user = find_user(stores=app.state.stores, email="vi@nhs.example.org")
     assert admin.post(f"/admin/users/{user.id}/disable", data={"csrf_token": token}).status_code == 303
-    assert viewer.get("/").status_code == 303  # disabled: the live session ends at once
+    assert viewer.get("/purpose").status_code == 303  # disabled: the live session ends at once
     duplicate = admin.post("/admin/users", data=form)
     assert duplicate.status_code == 400 and "already an account" in duplicate.text
 

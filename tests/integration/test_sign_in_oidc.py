@@ -60,7 +60,7 @@ def test_sign_in_creates_the_user_from_the_claims_with_state_nonce_and_pkce(app,
     client = AppClient(app)
     response = sign_in_with_provider(client)
     assert response.status_code == 303 and response.headers["location"] == "/data"
-    assert client.get("/data").status_code == 200
+    assert client.get("/purpose").status_code == 200
     asked = provider.authorize_requests[-1]
     assert asked["state"] and asked["nonce"] and asked["code_challenge_method"] == "S256" and asked["code_challenge"]
     assert "openid" in asked["scope"].split()

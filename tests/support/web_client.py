@@ -71,6 +71,13 @@ class AppClient:
         data = {"email": email, "password": password, "next": next_path, "csrf_token": self.csrf_token()}
         return self.post("/sign-in", data=data)
 
+    def declare_purpose(self, purpose: str) -> httpx.Response:
+        """Choose the purpose of the session's reads through the purpose form."""
+        form = {"purpose": purpose, "next": "/", "csrf_token": self.csrf_token("/purpose")}
+        response = self.post("/purpose", data=form)
+        assert response.status_code == 303, response.text
+        return response
+
 
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 PASSWORD = "correct horse battery staple"
@@ -84,18 +91,29 @@ def add_user(app: FastAPI, role: str = "analyst", partner: str = "police-testshi
     return email
 
 
-def signed_in(app: FastAPI, role: str = "analyst", partner: str = "police-testshire-police") -> AppClient:
-    """A client signed in through the sign-in form as a new user with ``role``."""
+PURPOSE = "demand_analysis"  # the purpose test clients declare unless told otherwise
+
+
+def signed_in(app: FastAPI, role: str = "analyst", partner: str = "police-testshire-police",
+              purpose: str | None = PURPOSE) -> AppClient:
+    """A client signed in through the sign-in form as a new user with ``role``, having declared ``purpose``."""
     client = AppClient(app)
     response = client.sign_in(add_user(app, role, partner), PASSWORD)
     assert response.status_code == 303, response.text
+    if purpose is not None:
+        client.declare_purpose(purpose)
     return client
 
 
-def with_token(app: FastAPI, role: str = "analyst", partner: str = "police-testshire-police") -> AppClient:
-    """A client sending a new API token of a new user with ``role``, as a machine client would."""
+def with_token(app: FastAPI, role: str = "analyst", partner: str = "police-testshire-police",
+               purpose: str | None = PURPOSE) -> AppClient:
+    """A client sending a new API token of a new user with ``role``, as a machine client would, declaring
+    ``purpose`` in the Wholeplace-Purpose header of every request."""
     _, token = create_token(stores=app.state.stores, email=add_user(app, role, partner), name="tests")
-    return AppClient(app, token=token)
+    client = AppClient(app, token=token)
+    if purpose is not None:
+        client.headers["Wholeplace-Purpose"] = purpose
+    return client
 
 
 def free_port() -> int:

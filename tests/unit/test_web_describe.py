@@ -43,5 +43,20 @@ def test_months_summary_names_the_busiest_and_quietest_months_and_each_partner()
 def test_month_table_has_a_column_per_partner_and_a_total():
     names, rows = month_table(MONTHS)
     assert names == ["Council", "Police"]
-    assert rows == [{"month": "2021-01", "counts": [1, 4], "total": 5},
-                    {"month": "2021-02", "counts": [2, 0], "total": 2}]
+    assert rows == [{"month": "2021-01", "counts": ["1", "4"], "total": "5"},
+                    {"month": "2021-02", "counts": ["2", "0"], "total": "2"}]
+
+
+def test_summaries_use_only_published_figures_and_say_what_is_hidden():
+    rows = [{"area_code": "A", "area_name": "Alpha", "events": 20},
+            {"area_code": "B", "area_name": "Beta", "events": None},
+            {"area_code": "C", "area_name": "Gamma", "events": 0}]
+    text = describe_areas(rows, level_title="LSOA", marker="[REDACTED]")
+    assert text.startswith("Most events were in Alpha (20 of the 20 shown in LSOA areas, 100.0%).")
+    assert "1 of the 3 areas had a small number, hidden as [REDACTED]." in text
+    months = [{"month": "2021-01", "partner_name": "P", "events": None, "display": "*"},
+              {"month": "2021-02", "partner_name": "P", "events": 15, "display": "15"}]
+    totals = {"2021-01": {"events": None, "display": "*"}, "2021-02": {"events": 15, "display": "15"}}
+    assert "hidden as *" in describe_months(months, totals=totals, marker="*")
+    _, table = month_table(months, totals=totals)
+    assert [(r["counts"], r["total"]) for r in table] == [(["*"], "*"), (["15"], "15")]

@@ -28,7 +28,7 @@ from wholeplace.store.operational import DatasetRow, LevelRow
 from wholeplace.store.stores import Stores
 
 __all__ = ["ALL_FIELDS", "AccessLevel", "AccessRefused", "Grant", "Principal", "Role", "authorise",
-           "datasets_readable", "explain_refusal", "grants", "role_cap"]
+           "datasets_readable", "explain_refusal", "grants", "refuse", "role_cap"]
 
 ALL_FIELDS = "*"  # a partner reading its own data reads every field
 OWN_DATA_PRESET = DisclosurePreset.OPENSAFELY  # own data still leaves the platform through disclosure control
@@ -70,6 +70,8 @@ class Grant:
 class AccessRefused(UserError):
     """A read was refused; the message names the agreement, purpose, dataset, level or field missing."""
 
+    status = 403
+
     def __init__(self, message: str, *, principal: Principal, purpose: str, dataset: str | None,
                  level: AccessLevel | None, reasons: list[str]) -> None:
         super().__init__(message, hint="An information governance officer can say which agreement would cover "
@@ -109,7 +111,7 @@ def authorise(*, stores: Stores, principal: Principal, purpose: str, dataset: st
     if not fitting:
         reasons = explain_refusal(stores=stores, principal=principal, purpose=purpose, dataset=dataset, level=level,
                                   fields=fields, on=on)
-        _refuse(stores, principal, purpose, dataset, level, fields, reasons)
+        refuse(stores, principal, purpose, dataset, level, fields, reasons)
     best = min(fitting, key=lambda g: g.agreement_id is not None)  # own data needs no agreement
     return replace(best, disclosure_preset=max((g.disclosure_preset for g in candidates), key=lambda p: p.strictness),
                    smallest_geography=_coarsest(stores, [g.smallest_geography for g in candidates]))
@@ -169,7 +171,7 @@ def _dates(name: str, agreement: Agreement, on: date) -> list[str]:
     return []
 
 
-def _refuse(stores: Stores, principal: Principal, purpose: str, dataset: str | None, level: AccessLevel | None,
+def refuse(stores: Stores, principal: Principal, purpose: str, dataset: str | None, level: AccessLevel | None,
             fields: list[str] | None, reasons: list[str]) -> None:
     from wholeplace.governance import audit  # imported here: the audit log builds on this layer's types
 
@@ -184,7 +186,7 @@ def _refuse(stores: Stores, principal: Principal, purpose: str, dataset: str | N
 
 def _require_purpose(stores: Stores, principal: Principal, purpose: str) -> None:
     if problem := purpose_problem(purpose):
-        _refuse(stores, principal, purpose, None, None, None, [f"every read declares a known purpose: {problem}"])
+        refuse(stores, principal, purpose, None, None, None, [f"every read declares a known purpose: {problem}"])
 
 
 def _catalogue(stores: Stores) -> dict[str, str]:

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import DateTime, Engine, ForeignKey, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -34,6 +35,9 @@ from wholeplace.store.operational import Base, utcnow
 from wholeplace.store.stores import Stores
 
 EXAMPLES = Path(__file__).parent / "examples"
+MAX_NODES = 200_000  # values in a document once its aliases are expanded: a guard against alias bombs
+LOCATE_LINES_UP_TO = (50_000, 25)  # characters, problems: each located line re-reads the text
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _READY: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
@@ -65,6 +69,7 @@ class StoredAgreement:
     saved_at: datetime
     saved_by: str
     created: bool = True  # False when saving changed nothing
+    note: str = ""  # what changed and why, as the version was saved with
 
 
 def save_agreement(*, stores: Stores, agreement: Agreement, actor: str = "system", note: str = "") -> StoredAgreement:
@@ -88,12 +93,79 @@ def import_agreement_file(*, stores: Stores, path: Path, actor: str = "system") 
     return save_agreement(stores=stores, agreement=load_agreement_file(path), actor=actor, note=f"imported from {path}")
 
 
-def set_status(*, stores: Stores, agreement_id: str, status: AgreementStatus, actor: str = "system") -> StoredAgreement:
-    """Activate, suspend or terminate: a new version with the new status, checked again in full."""
+def set_status(*, stores: Stores, agreement_id: str, status: AgreementStatus, actor: str = "system",
+               note: str = "") -> StoredAgreement:
+    """Activate, suspend or terminate: a new version with the new status, checked again in full.
+
+    ``note`` is the reason, kept with the version and in the audit log.
+    """
     current = get_agreement(stores=stores, agreement_id=agreement_id).agreement
     document = agreement_document(current) | {"status": str(status)}
     changed = parse_agreement(document, source=f"'{agreement_id}'")
-    return save_agreement(stores=stores, agreement=changed, actor=actor, note=f"status set to {status}")
+    reason = f"status set to {status}" + (f": {note.strip()}" if note.strip() else "")
+    return save_agreement(stores=stores, agreement=changed, actor=actor, note=reason)
+
+
+def read_agreement_text(text: str, *, source: str = "(agreement)") -> Agreement:
+    """Check an agreement given as YAML or JSON text (pasted or uploaded), or raise AgreementError.
+
+    Problems name their key and, for all but very large or very wrong documents, their line:
+    locating a line re-reads the text once per problem, so it is skipped beyond
+    ``LOCATE_LINES_UP_TO`` characters or problems.
+    """
+    try:
+        raw = yaml.load(text, Loader=_LOADER)  # a safe loader: libyaml's when installed
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise AgreementError(source, [f"{where}not valid YAML or JSON: {getattr(exc, 'problem', exc)}"]) from None
+    if _oversized(raw):
+        raise AgreementError(source, [f"the document expands to more than {MAX_NODES:,} values (through its "
+                                      "anchors and aliases); an agreement is far smaller"])
+    try:
+        return parse_agreement(raw, source=source)
+    except AgreementError as exc:
+        if len(text) > LOCATE_LINES_UP_TO[0] or len(exc.problems) > LOCATE_LINES_UP_TO[1]:
+            raise
+    return parse_agreement(raw, source=source, text=text)  # raises again, now with lines
+
+
+def create_agreement(*, stores: Stores, agreement: Agreement, actor: str, note: str = "") -> StoredAgreement:
+    """Store a new agreement as version 1; an id already in the registry is refused."""
+    with _session(stores) as session:
+        exists = session.get(AgreementRow, agreement.id) is not None
+    if exists:
+        raise AgreementError(f"'{agreement.id}'", [f"id: an agreement '{agreement.id}' already exists; edit that "
+                                                   "agreement to save a new version, or choose another id"])
+    return save_agreement(stores=stores, agreement=agreement, actor=actor, note=note)
+
+
+def revise_agreement(*, stores: Stores, agreement_id: str, agreement: Agreement, actor: str,
+                     note: str) -> StoredAgreement:
+    """Save an edited agreement as the next version of ``agreement_id``; a revision must change something."""
+    current = get_agreement(stores=stores, agreement_id=agreement_id).agreement
+    if agreement.id != agreement_id:
+        raise AgreementError(f"'{agreement_id}'", [f"id: the text has the id '{agreement.id}' but this is "
+                                                   f"agreement '{agreement_id}'; an id cannot change, so put back "
+                                                   f"'{agreement_id}' or add the agreement as a new one"])
+    stored = save_agreement(stores=stores, agreement=agreement, actor=actor, note=note)
+    if not stored.created:
+        raise AgreementError(f"'{agreement_id}'", [f"nothing changed: the text is the same as version "
+                                                   f"{current.version}, so no version was saved"])
+    return stored
+
+
+def not_in_force_reason(agreement: Agreement, on: date) -> str | None:
+    """Why the agreement grants nothing on ``on`` (see ``Agreement.in_force``), or None when it is in force."""
+    if agreement.status is not AgreementStatus.ACTIVE:
+        return f"not active (it is {agreement.status})"
+    if agreement.end is not None and on >= agreement.end:
+        return f"its end date {agreement.end} has passed"
+    if on >= agreement.review:
+        return f"its review date {agreement.review} has passed"
+    if on < agreement.start:
+        return f"it starts on {agreement.start}"
+    return None
 
 
 def get_agreement(*, stores: Stores, agreement_id: str, version: int | None = None) -> StoredAgreement:
@@ -130,6 +202,21 @@ def agreements_in_force(*, stores: Stores, on: date) -> list[Agreement]:
 def load_example_agreements(*, stores: Stores, actor: str = "demo") -> list[StoredAgreement]:
     """Import the demo place's agreements (governance/examples/*.yaml); re-importing changes nothing."""
     return [import_agreement_file(stores=stores, path=path, actor=actor) for path in sorted(EXAMPLES.glob("*.yaml"))]
+
+
+def _oversized(raw: Any) -> bool:
+    """More than MAX_NODES values once aliases are expanded (a cycle counts as endless)."""
+    pending, seen = [raw], 0
+    while pending:
+        seen += 1
+        if seen > MAX_NODES:
+            return True
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return False
 
 
 @contextmanager
@@ -198,4 +285,4 @@ def _content_sha256(agreement: Agreement) -> str:
 
 def _stored(row: AgreementVersionRow, *, created: bool = True) -> StoredAgreement:
     agreement = Agreement.model_validate(row.document | {"version": row.version})
-    return StoredAgreement(agreement, row.content_sha256, row.saved_at, row.saved_by, created)
+    return StoredAgreement(agreement, row.content_sha256, row.saved_at, row.saved_by, created, row.note or "")

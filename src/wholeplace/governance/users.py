@@ -93,7 +93,7 @@ class ApiToken:
 
 def principal(user: User) -> Principal:
     """The user as the data-access layer knows them: who, which partner, which role."""
-    return Principal(user_id=str(user.id), partner=user.partner, role=user.role)
+    return Principal(user_id=user.email, partner=user.partner, role=user.role)  # the audit log names people
 
 
 class SignInError(UserError):

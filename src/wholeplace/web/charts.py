@@ -14,6 +14,7 @@ from typing import Any
 import altair as alt
 
 ZERO_COLOUR = "#ffffff"
+HIDDEN_COLOUR = "#6f777b"  # areas whose small count disclosure control hides (4.8:1 against white)
 # Sequential blues (ColorBrewer "Blues", lightest step dropped so every class differs from zero).
 MAP_PALETTE = ("#c6dbef", "#9ecae1", "#6baed6", "#3182bd", "#08519c")
 # Line colours with at least 3:1 contrast against white (WCAG 1.4.11); shapes differ too, so

@@ -12,10 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from wholeplace import overview
+from wholeplace import provenance, published
+from wholeplace.governance.purposes import PURPOSES
+from wholeplace.governance.scope import ReadScope
 from wholeplace.store import Stores
 from wholeplace.web import charts, describe
 from wholeplace.web.dependencies import HtmxDep, StoresDep, TemplatesDep
+from wholeplace.web.purpose import PageScopeDep
 from wholeplace.web.schemas import Health
 from wholeplace.web.versions import vendored_versions
 
@@ -32,55 +35,62 @@ DEMO_COMMAND = "wholeplace demo"
 
 @router.get("/", name="overview")
 def overview_page(
-    request: Request, stores: StoresDep, templates: TemplatesDep, htmx: HtmxDep,
+    request: Request, stores: StoresDep, templates: TemplatesDep, htmx: HtmxDep, scope: PageScopeDep,
     level: Annotated[str | None, Query(max_length=60)] = None,
     partner: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    context = overview_context(stores=stores, level=level or None, partner=partner or None)
+    context = overview_context(stores=stores, scope=scope, level=level or None, partner=partner or None)
     block = "results" if htmx else None
     response = templates.TemplateResponse(request, "overview.html", context, block_name=block)
     response.headers["Vary"] = "HX-Request"
     return response
 
 
-def overview_context(*, stores: Stores, level: str | None, partner: str | None) -> dict[str, Any]:
-    """Everything the overview shows; ``level`` defaults to the finest and ``partner`` to all."""
-    headline = overview.summary(stores=stores)
-    levels = overview.levels(stores=stores)
-    partners = overview.partners(stores=stores)
+def overview_context(*, stores: Stores, scope: ReadScope, level: str | None, partner: str | None) -> dict[str, Any]:
+    """Everything the overview shows, as published for this reader; ``level`` defaults to the finest allowed."""
+    headline = published.summary(stores=stores, scope=scope)
+    levels = published.levels(stores=stores, scope=scope)
+    partners = published.partners(stores=stores, scope=scope)
     level = level or (levels[0]["level"] if levels else None)
     context: dict[str, Any] = {
-        "summary": headline, "levels": levels, "partners": partners, "level": level, "partner": partner,
-        "load_commands": LOAD_COMMANDS, "demo_command": DEMO_COMMAND,
+        "summary": headline, "levels": levels, "partners": partners.rows, "level": level, "partner": partner,
+        "load_commands": LOAD_COMMANDS, "demo_command": DEMO_COMMAND, "statement": scope.rule.statement(),
+        "nothing_shared": not scope.datasets and bool(provenance.list_datasets(stores=stores)),
+        "purpose_title": PURPOSES[scope.purpose].title,
     }
-    if headline["events"] == 0:
+    if not scope.datasets or headline["events"] == 0:
         return context
-    partner_name = next((p["name"] for p in partners if p["partner"] == partner), None)
-    context.update(month_context(stores=stores, partner=partner))
+    partner_name = next((p["name"] for p in partners.rows if p["partner"] == partner), None)
+    context.update(month_context(stores=stores, scope=scope, partner=partner))
     if level is not None:
-        context.update(area_context(stores=stores, level=level, levels=levels, partner=partner,
+        context.update(area_context(stores=stores, scope=scope, level=level, levels=levels, partner=partner,
                                     partner_name=partner_name))
     return context
 
 
-def area_context(*, stores: Stores, level: str, levels: list[dict[str, Any]], partner: str | None,
+def area_context(*, stores: Stores, scope: ReadScope, level: str, levels: list[dict[str, Any]], partner: str | None,
                  partner_name: str | None) -> dict[str, Any]:
-    rows = overview.events_by_area(stores=stores, level=level, partner=partner)
+    table = published.areas(stores=stores, scope=scope, level=level, partner=partner)
+    rows = table.rows
     title = next(row["title"] for row in levels if row["level"] == level)
-    classes = charts.map_classes([row["events"] for row in rows])
+    classes = charts.map_classes([row["events"] for row in rows if row["events"] is not None])
     return {
-        "level_title": title, "area_rows": rows, "map_classes": classes,
+        "level_title": title, "area_rows": rows, "map_classes": classes, "area_total": table.total_display,
         "map_data": {"classes": charts.classes_json(classes), "counts": {r["area_code"]: r["events"] for r in rows},
-                     "level": level},
-        "area_text": describe.describe_areas(rows, level_title=title, partner_name=partner_name),
+                     "hidden": scope.rule.marker, "hidden_colour": charts.HIDDEN_COLOUR, "level": level},
+        "hidden_areas": sum(1 for r in rows if r["events"] is None), "hidden_colour": charts.HIDDEN_COLOUR,
+        "area_text": describe.describe_areas(rows, level_title=title, partner_name=partner_name,
+                                             marker=scope.rule.marker),
     }
 
 
-def month_context(*, stores: Stores, partner: str | None) -> dict[str, Any]:
-    rows = overview.events_by_month(stores=stores, partner=partner)
-    text = describe.describe_months(rows)
-    names, table = describe.month_table(rows)
-    return {"month_text": text, "month_partners": names, "month_rows": table,
+def month_context(*, stores: Stores, scope: ReadScope, partner: str | None) -> dict[str, Any]:
+    table = published.months(stores=stores, scope=scope, partner=partner)
+    rows = table.rows
+    totals = {row["key"]: row for row in table.line_totals.get("rows", [])}
+    text = describe.describe_months(rows, totals=totals, marker=scope.rule.marker)
+    partner_names, body = describe.month_table(rows, totals=totals)
+    return {"month_text": text, "month_partners": partner_names, "month_rows": body,
             "chart_spec": charts.monthly_chart(rows, description=text)}
 
 

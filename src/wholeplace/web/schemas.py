@@ -17,6 +17,24 @@ class ListResponse(BaseModel, Generic[T]):
     count: int = Field(description="Rows matching the request in all; with limit/offset, more than len(data).")
 
 
+class Disclosure(BaseModel):
+    """The disclosure control rule applied to every count of a response, and its statement."""
+
+    preset: str = Field(description="opensafely, nhs_subnational or threshold10: the strictest of the agreements "
+                        "sharing the data counted.")
+    statement: str
+
+
+class PublishedList(BaseModel, Generic[T]):
+    """A table of counts as published: hidden cells have ``events`` null and ``display`` the marker."""
+
+    data: list[T]
+    count: int = Field(description="Rows in the table.")
+    total: int | None = Field(description="The published total (under opensafely, the sum of the published cells).")
+    total_display: str
+    disclosure: Disclosure
+
+
 class ErrorBody(BaseModel):
     status: int
     message: str
@@ -56,8 +74,11 @@ class Dataset(BaseModel):
     partner: str
     partner_name: str
     partner_kind: str
-    rows_in_store: int
-    rows_quarantined: int
+    rows_in_store: int | None = Field(description="Published count (null where hidden).")
+    rows_in_store_display: str
+    rows_quarantined: int | None = Field(description="Published count (null where hidden).")
+    rows_quarantined_display: str
+    record_level: bool = Field(description="Whether you may see this dataset's records for the declared purpose.")
     first_month: date | None
     last_month: date | None
 
@@ -110,24 +131,53 @@ class AreaDisagreement(BaseModel):
     computed_area_code: str | None = Field(description="Area containing the point; null when it is in none.")
 
 
+PUBLISHED = "Published count: null where disclosure control hides it (see `display` and `disclosure`)."
+
+
 class AreaCount(BaseModel):
     area_code: str
     area_name: str
-    events: int
+    events: int | None = Field(description=PUBLISHED)
+    display: str
 
 
 class MonthCount(BaseModel):
     month: str = Field(description="YYYY-MM", examples=["2021-01"])
     partner: str
     partner_name: str
-    events: int
+    events: int | None = Field(description=PUBLISHED)
+    display: str
 
 
 class Partner(BaseModel):
     partner: str
     name: str
     kind: str
-    events: int
+    events: int | None = Field(description=PUBLISHED)
+    display: str
+
+
+class CategoryCount(BaseModel):
+    category: str
+    source_category: str | None
+    events: int | None = Field(description=PUBLISHED)
+    display: str
+
+
+class Purpose(BaseModel):
+    code: str
+    title: str
+    description: str
+    datasets: int = Field(description="Datasets shared with you for this purpose.")
+    records: int = Field(description="Of those, datasets whose records you may see.")
+
+
+class Records(BaseModel):
+    """One page of a dataset's records; reading it is recorded in the audit log with your justification."""
+
+    data: list[dict[str, Any]]
+    count: int
+    fields: list[str] = Field(description="The fields the agreement shares for your purpose.")
 
 
 class Health(BaseModel):
@@ -142,14 +192,18 @@ class FeatureCollection(BaseModel):
 
 
 class Summary(BaseModel):
-    events: int
+    events: int | None = Field(description=PUBLISHED)
+    events_display: str
     partners: int
     datasets: int
     months: int = Field(description="Distinct months with at least one event.")
     first_month: date | None
     last_month: date | None
-    events_placed: int = Field(description="Events whose point lies in a loaded area (events supplied with only "
-                               "an area code are not included).")
-    levels: int
-    finest_level: str | None
-    areas: int = Field(description="Areas at the finest level.")
+    events_placed: int | None = Field(description="Events whose point lies in a loaded area (events supplied with "
+                                      "only an area code are not included); published, null where hidden.")
+    events_placed_display: str
+    preset: str
+    statement: str = Field(description="The disclosure control rule applied.")
+    levels: int = Field(description="Geography levels your outputs may use.")
+    finest_level: str | None = Field(description="The finest level the agreements allow for your purpose.")
+    areas: int = Field(description="Areas at that level.")

@@ -11,6 +11,8 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, P
 from jinja2_fragments.fastapi import Jinja2Blocks
 from starlette.requests import Request
 
+from wholeplace.governance.purposes import PURPOSES
+
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -56,8 +58,10 @@ def page_context(request: Request) -> dict[str, Any]:
     """Values every page needs: where the static files are, which page is current, who is signed in
     and the session's CSRF token (for forms and htmx)."""
     session = request.scope.get("session") or {}
+    declared = PURPOSES.get(session.get("purpose", ""))
     return {"static": lambda path: static_path(request, path), "current_path": request.url.path,
-            "csrf_token": session.get("csrf", ""), "user": getattr(request.state, "user", None)}
+            "csrf_token": session.get("csrf", ""), "user": getattr(request.state, "user", None),
+            "declared_purpose": declared}
 
 
 def make_templates() -> Jinja2Blocks:

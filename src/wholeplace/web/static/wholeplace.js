@@ -39,12 +39,15 @@
     fetchGeojson(element.getAttribute("data-geojson-url")).then(function (geojson) {
       var layer = L.geoJSON(geojson, {
         style: function (feature) {
-          var count = data.counts[feature.properties.code] || 0;
-          return { fillColor: colourFor(data.classes, count), fillOpacity: 0.85, color: "#505a5f", weight: 0.6 };
+          var count = data.counts[feature.properties.code];
+          // null: a small count hidden by disclosure control, drawn in its own colour
+          var fill = count === null ? data.hidden_colour : colourFor(data.classes, count || 0);
+          return { fillColor: fill, fillOpacity: 0.85, color: "#505a5f", weight: 0.6 };
         },
         onEachFeature: function (feature, shape) {
-          var count = data.counts[feature.properties.code] || 0;
-          shape.bindTooltip(feature.properties.name + ": " + count.toLocaleString("en-GB") + " events", { sticky: true });
+          var count = data.counts[feature.properties.code];
+          var shown = count === null ? data.hidden + " (a small number, hidden)" : (count || 0).toLocaleString("en-GB");
+          shape.bindTooltip(feature.properties.name + ": " + shown + " events", { sticky: true });
         }
       }).addTo(map);
       map.fitBounds(layer.getBounds());
