@@ -154,3 +154,29 @@ def test_invalid_filters_are_422_error_pages_naming_the_problem(client: AppClien
 def test_accessibility_statement_and_health(client: AppClient):
     assert "Accessibility statement for Wholeplace" in client.get("/accessibility").text
     assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_downloads_are_published_tables_stating_the_rule_and_recorded_as_disclosures(client: AppClient, squares: Place):
+    import zipfile
+    from io import BytesIO
+
+    from wholeplace.governance import audit
+
+    areas = client.get("/exports/areas.csv?level=lsoa")
+    assert areas.status_code == 200 and areas.headers["content-type"].startswith("text/csv")
+    lines = areas.text.lstrip("\ufeff").splitlines()
+    assert lines[0] == "area_code,area_name,events" and "E01000001,Squareton 001A,[REDACTED]" in lines
+    assert "E01000004,Squareton 001D,0" in lines and ",Total,0" in lines
+    assert any(line.lstrip("\"").startswith("Disclosure control: Counts from 1 to 7 are hidden") for line in lines)
+    months = client.get("/exports/months.xlsx")
+    assert months.headers["content-type"].startswith("application/vnd.openxmlformats")
+    with zipfile.ZipFile(BytesIO(months.content)) as book:
+        strings = book.read("xl/sharedStrings.xml").decode()
+    assert "[REDACTED]" in strings and "opensafely rule" in strings and "police-testshire-police" in strings
+    assert client.get("/exports/months.pdf").status_code == 422
+    stores = squares.stores()
+    try:
+        disclosures, _ = audit.search(stores=stores, action="disclosure", limit=10)
+    finally:
+        stores.close()
+    assert {e.what["export"] for e in disclosures} == {"events by area", "events by month"}

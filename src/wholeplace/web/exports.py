@@ -1,4 +1,4 @@
-"""Downloads: the overview's and a dataset's tables as CSV, published exactly as the pages show them.
+"""Downloads: the overview's and a dataset's tables as CSV or Excel, published exactly as the pages show them.
 
 Every export is a disclosure, so it is written to the audit log with the purpose, the rule applied
 and the number of rows. Counts come from ``wholeplace.published`` (the reader's scope, then
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Annotated, Any
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
+import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
@@ -27,17 +30,59 @@ BOM = "\ufeff"  # so Excel reads the file as UTF-8
 MAX_RECORDS = 100_000
 
 
-def csv_response(name: str, header: list[str], rows: list[list[Any]], notes: list[str]) -> Response:
+Format = Literal["csv", "xlsx"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$|^\d+$")
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str  # file name without extension
+    header: list[str]
+    rows: list[list[Any]]
+    notes: list[str]
+    counts: bool = True  # a table of counts: whole numbers become Excel numbers (never for records' identifiers)
+
+
+def respond(download: Download, fmt: Format) -> Response:
+    body, media = (_xlsx(download), XLSX) if fmt == "xlsx" else (_csv(download).encode(), "text/csv; charset=utf-8")
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{download.name}.{fmt}"'})
+
+
+def _csv(download: Download) -> str:
     buffer = io.StringIO()
     buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    for note in notes:
+    writer.writerow(download.header)
+    writer.writerows(download.rows)
+    for note in download.notes:
         writer.writerow([])
         writer.writerow([note])
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return buffer.getvalue()
+
+
+def _xlsx(download: Download) -> bytes:
+    """A real Excel table: whole numbers as numbers, hidden counts as the rule's marker (text), the notes below."""
+    buffer = io.BytesIO()
+    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
+        book.set_properties({"title": download.name, "comments": " ".join(download.notes)})
+        sheet, bold = book.add_worksheet("data"), book.add_format({"bold": True})
+        sheet.write_row(0, 0, download.header, bold)
+        for r, row in enumerate(download.rows, start=1):
+            sheet.write_row(r, 0, [_cell(value, download.counts) for value in row])
+        sheet.autofilter(0, 0, len(download.rows), len(download.header) - 1)
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(0, len(download.header) - 1, 22)
+        for i, note in enumerate(download.notes):
+            sheet.write(len(download.rows) + 2 + i, 0, note)
+    return buffer.getvalue()
+
+
+def _cell(value: Any, counts: bool) -> Any:
+    if counts and isinstance(value, str) and WHOLE_NUMBER.match(value):
+        return int(value.replace(",", ""))
+    return "" if value is None else value if isinstance(value, int | float | str) else str(value)
 
 
 def record_disclosure(stores: StoresDep, scope: ReadScope, what: dict[str, Any]) -> None:
@@ -54,8 +99,8 @@ LevelQuery = Annotated[str | None, Query(max_length=60)]
 PartnerQuery = Annotated[str | None, Query(max_length=64)]
 
 
-@router.get("/exports/areas.csv", name="export_areas")
-def export_areas(stores: StoresDep, scope: PageScopeDep, level: LevelQuery = None,
+@router.get("/exports/areas.{fmt}", name="export_areas")
+def export_areas(fmt: Format, stores: StoresDep, scope: PageScopeDep, level: LevelQuery = None,
                  partner: PartnerQuery = None) -> Response:
     allowed = published.levels(stores=stores, scope=scope)
     level = level or (allowed[0]["level"] if allowed else "")
@@ -64,33 +109,41 @@ def export_areas(stores: StoresDep, scope: PageScopeDep, level: LevelQuery = Non
     rows.append(["", "Total", table.total_display])
     record_disclosure(stores, scope, {"export": "events by area", "level": level, "partner": partner,
                                       "rows": len(table.rows)})
-    return csv_response(f"events-by-{level}.csv", ["area_code", "area_name", "events"], rows, rule_notes(scope))
+    return respond(Download(f"events-by-{level}", ["area_code", "area_name", "events"], rows, rule_notes(scope)), fmt)
 
 
-@router.get("/exports/months.csv", name="export_months")
-def export_months(stores: StoresDep, scope: PageScopeDep, partner: PartnerQuery = None) -> Response:
+@router.get("/exports/months.{fmt}", name="export_months")
+def export_months(fmt: Format, stores: StoresDep, scope: PageScopeDep, partner: PartnerQuery = None) -> Response:
     table = published.months(stores=stores, scope=scope, partner=partner or None)
     rows = [[r["month"], r["partner"], r["partner_name"], r["display"]] for r in table.rows]
     rows += [[t["key"], "", "All partners", t["display"]] for t in table.line_totals.get("rows", [])]
     record_disclosure(stores, scope, {"export": "events by month", "partner": partner, "rows": len(table.rows)})
-    return csv_response("events-by-month.csv", ["month", "partner", "partner_name", "events"], rows, rule_notes(scope))
+    header = ["month", "partner", "partner_name", "events"]
+    return respond(Download("events-by-month", header, rows, rule_notes(scope)), fmt)
 
 
-@router.get("/datasets/{code}/categories.csv", name="export_categories")
-def export_categories(code: str, stores: StoresDep, scope: PageScopeDep) -> Response:
+@router.get("/datasets/{code}/categories.{fmt}", name="export_categories")
+def export_categories(code: str, fmt: Format, stores: StoresDep, scope: PageScopeDep) -> Response:
     table = published.dataset_categories(stores=stores, scope=scope, code=code)
     rows = [[r["category"], r["source_category"] or "", r["display"]] for r in table.rows]
     rows.append(["Total", "", table.total_display])
     record_disclosure(stores, scope, {"export": "events by category", "dataset": code, "rows": len(table.rows)})
-    return csv_response(f"{code}-categories.csv", ["category", "source_category", "events"], rows, rule_notes(scope))
+    header = ["category", "source_category", "events"]
+    return respond(Download(f"{code}-categories", header, rows, rule_notes(scope)), fmt)
 
 
-@router.get("/datasets/{code}/records.csv", name="export_records")
-def export_records(code: str, stores: StoresDep, scope: PageScopeDep,
+@router.get("/datasets/{code}/records.{fmt}", name="export_records")
+def export_records(code: str, fmt: Format, stores: StoresDep, scope: PageScopeDep,
                    justification: Annotated[str | None, Query(max_length=1000)] = None) -> Response:
     found, total, fields = records.event_records(stores=stores, scope=scope, dataset=code, justification=justification,
                                                  limit=MAX_RECORDS, offset=0)
     record_disclosure(stores, scope, {"export": "records", "dataset": code, "rows": len(found), "of": total})
     notes = [f"Purpose: {scope.purpose}"] + ([f"The first {MAX_RECORDS:,} of {total:,} records."]
                                              if total > MAX_RECORDS else [])
-    return csv_response(f"{code}-records.csv", fields, [[row[f] for f in fields] for row in found], notes)
+    rows = [[_plain(row[f]) for f in fields] for row in found]
+    return respond(Download(f"{code}-records", fields, rows, notes, counts=False), fmt)
+
+
+def _plain(value: Any) -> Any:
+    """Dates and times as ISO text, so CSV and Excel show the same thing."""
+    return value.isoformat() if hasattr(value, "isoformat") else value
