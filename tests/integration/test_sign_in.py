@@ -205,3 +205,28 @@ def test_sql_in_query_parameters_is_only_data(app, url: str):
     assert response.status_code in (200, 404, 422)  # an unknown choice at worst, never a database error
     assert "syntax error" not in response.text.lower()
     assert client.get("/api/v1/datasets" if url.startswith("/api/") else "/data").status_code == 200
+
+
+def test_a_form_field_over_a_megabyte_is_refused_clearly_not_a_server_error(app):
+    client = signed_in(app, role="administrator")
+    huge = "x" * (1024 * 1024 + 10)
+    response = client.post("/admin/users", files={"email": (None, huge), "csrf_token": (None, "t")})
+    assert response.status_code == 413 and "a field is too large (at most 1 MB)" in response.text
+    assert client.get("/purpose").status_code == 200  # the session is unharmed
+
+
+@pytest.mark.parametrize("justification", ["x' OR '1'='1'; DROP TABLE audit_log; --", "../../../../etc/passwd ok"])
+def test_sql_and_traversal_in_a_justification_are_only_text_in_the_audit_log(settings: Settings, tmp_path,
+                                                                              justification: str):
+    from tests.support.places import build_squares
+    from wholeplace.governance import audit
+
+    place = build_squares(settings, tmp_path)
+    with with_token(create_app(place.settings)) as client:
+        response = client.get("/api/v1/datasets/police-uk-street-testshire-police/records",
+                              params={"justification": justification})
+        assert response.status_code == 200 and response.json()["count"] == 9
+        stores = client.app.state.stores
+        [entry], _ = audit.search(stores=stores, action="consultation", limit=5)
+        assert entry.justification == justification
+        assert audit.verify(stores=stores).ok

@@ -19,6 +19,8 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 from starlette.middleware.base import BaseHTTPMiddleware
 
 from wholeplace.governance.access import Principal, Role
@@ -108,7 +110,12 @@ async def csrf_refusal(request: Request) -> Response | None:
     token = request.headers.get(CSRF_HEADER)
     if token is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
         await request.body()  # cached, so the route can read the form again
-        token = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+        try:
+            token = (await request.form()).get(CSRF_FIELD)  # type: ignore[assignment]
+        except (MultiPartException, StarletteHTTPException) as exc:  # a field over 1 MB or a malformed body
+            reason = getattr(exc, "detail", None) or str(exc)
+            message = "The form could not be read: a field is too large (at most 1 MB) or the upload is malformed."
+            return respond(request, 413, message, {"hint": reason}, [problem(f"{message} {reason}")])
     if csrf_matches(request.state.web_session, token if isinstance(token, str) else None):
         return None
     message = "This form has expired or did not come from this service. Go back, reload the page and try again."
