@@ -14,6 +14,7 @@ import csv
 import html
 import io
 import re
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -161,4 +162,8 @@ def test_no_page_or_api_response_shows_a_count_from_1_to_7(app: FastAPI, partner
         counts = [row[-1].replace(",", "") for row in csv.reader(io.StringIO(response.text)) if row]
         assert [c for c in counts if c.isdigit() and 1 <= int(c) <= 7] == [], url
         hidden += response.text.count("[REDACTED]")
+    pdf = client.get(f"/exports/areas.pdf?level={levels[0]}")
+    assert pdf.status_code == 200
+    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, check=True, capture_output=True).stdout
+    assert [n for n in re.findall(rb"\s(\d{1,3})\s*$", text, re.MULTILINE) if 1 <= int(n) <= 7] == []
     assert hidden > 0  # small counts exist in the demo, and were hidden rather than never shown

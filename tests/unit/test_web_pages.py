@@ -173,10 +173,25 @@ def test_downloads_are_published_tables_stating_the_rule_and_recorded_as_disclos
     with zipfile.ZipFile(BytesIO(months.content)) as book:
         strings = book.read("xl/sharedStrings.xml").decode()
     assert "[REDACTED]" in strings and "opensafely rule" in strings and "police-testshire-police" in strings
-    assert client.get("/exports/months.pdf").status_code == 422
+    assert client.get("/exports/months.docx").status_code == 422
     stores = squares.stores()
     try:
         disclosures, _ = audit.search(stores=stores, action="disclosure", limit=10)
     finally:
         stores.close()
     assert {e.what["export"] for e in disclosures} == {"events by area", "events by month"}
+
+
+def test_pdf_download_is_a_tagged_pdf_of_the_published_table(client: AppClient, tmp_path: Path):
+    import subprocess
+
+    response = client.get("/exports/areas.pdf?level=lsoa")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    (tmp_path / "areas.pdf").write_bytes(response.content)
+    info = subprocess.run(["pdfinfo", str(tmp_path / "areas.pdf")], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.MULTILINE) and "Title:           Events by lsoa" in info
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "areas.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    assert "Squareton 001A" in text and "[REDACTED]" in text and "opensafely rule" in text
+    assert re.search(r"E01000001\s+Squareton 001A\s+\[REDACTED\]", text)

@@ -1,4 +1,5 @@
-"""Downloads: the overview's and a dataset's tables as CSV or Excel, published exactly as the pages show them.
+"""Downloads: the overview's and a dataset's tables as CSV, Excel or tagged PDF, published exactly as the pages
+show them.
 
 Every export is a disclosure, so it is written to the audit log with the purpose, the rule applied
 and the number of rows. Counts come from ``wholeplace.published`` (the reader's scope, then
@@ -18,19 +19,21 @@ from typing import Annotated, Any, Literal
 import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from jinja2 import Environment, FileSystemLoader
 
 from wholeplace import published, records
 from wholeplace.governance import audit
 from wholeplace.governance.scope import ReadScope
 from wholeplace.web.dependencies import StoresDep
 from wholeplace.web.purpose import PageScopeDep
+from wholeplace.web.templating import TEMPLATES
 
 router = APIRouter(include_in_schema=False)
 BOM = "\ufeff"  # so Excel reads the file as UTF-8
 MAX_RECORDS = 100_000
 
 
-Format = Literal["csv", "xlsx"]
+Format = Literal["csv", "xlsx", "pdf"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$|^\d+$")
 
@@ -45,7 +48,12 @@ class Download:
 
 
 def respond(download: Download, fmt: Format) -> Response:
-    body, media = (_xlsx(download), XLSX) if fmt == "xlsx" else (_csv(download).encode(), "text/csv; charset=utf-8")
+    if fmt == "pdf":
+        body, media = _pdf(download), "application/pdf"
+    elif fmt == "xlsx":
+        body, media = _xlsx(download), XLSX
+    else:
+        body, media = _csv(download).encode(), "text/csv; charset=utf-8"
     return Response(body, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{download.name}.{fmt}"'})
 
@@ -77,6 +85,19 @@ def _xlsx(download: Download) -> bytes:
         for i, note in enumerate(download.notes):
             sheet.write(len(download.rows) + 2 + i, 0, note)
     return buffer.getvalue()
+
+
+def _pdf(download: Download) -> bytes:
+    """A tagged PDF (PDF/UA-1) of the table, its notes first, page numbers in the footer, local fonts only."""
+    import weasyprint  # imported here: it loads Pango, which only PDF downloads need
+
+    title = download.name.replace("-", " ").capitalize()
+    page = _EXPORT_TEMPLATE.render(title=title, header=download.header, rows=download.rows, notes=download.notes,
+                                   counts=download.counts)
+    return weasyprint.HTML(string=page).write_pdf(pdf_variant="pdf/ua-1")  # type: ignore[no-any-return]
+
+
+_EXPORT_TEMPLATE = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True).get_template("export.html")
 
 
 def _cell(value: Any, counts: bool) -> Any:
