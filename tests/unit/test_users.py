@@ -41,7 +41,7 @@ def test_a_new_user_signs_in_and_has_a_partner_and_a_role(stores: Stores):
     user = authenticate(stores=stores, email="ana@nhs.example.org", password=PASSWORD)
     assert (user.id, user.email, user.partner, user.role) == (created.id, "ana@nhs.example.org", "nhs-lancashire",
                                                               Role.ANALYST)
-    assert principal(user) == Principal(user_id=str(user.id), partner="nhs-lancashire", role=Role.ANALYST)
+    assert principal(user) == Principal(user_id=user.email, partner="nhs-lancashire", role=Role.ANALYST)
     assert user.last_sign_in_at is not None
 
 
