@@ -14,6 +14,7 @@ from wholeplace.cli.agreements import agreements_app
 from wholeplace.cli.audit import audit_app, retention_app
 from wholeplace.cli.main import DataDirOption, app, cli_actor, console, fail, make_settings
 from wholeplace.cli.progress import RichReporter, step
+from wholeplace.cli.spc import spc_command
 from wholeplace.cli.users import users_app
 from wholeplace.errors import UserError
 from wholeplace.ingest.pipeline import LoadResult, load_files
@@ -27,6 +28,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(retention_app, name="retention")
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(users_app, name="users")
+app.command("spc")(spc_command)
 
 FilesArgument = Annotated[list[Path], typer.Argument(help="Files to load (plain or gzip).")]
 StrictOption = Annotated[bool, typer.Option("--strict", help="Refuse a file if any row fails validation.")]
