@@ -98,3 +98,12 @@ def test_bad_file_column_or_value_exits_non_zero_naming_it(tmp_path: Path) -> No
     assert code == 2 and "Unknown SPC profile 'loose'" in output
     code, output = _spc(str(path), "--x", "month", "--y", "rate", "--group", "area", "--target", "high")
     assert code == 2 and "--target 'high' is not a number" in output
+
+
+def test_an_error_quoting_square_brackets_prints_them_as_text(tmp_path: Path) -> None:
+    """Messages quote user input; Rich markup in a column name must neither vanish nor break the output."""
+    path = tmp_path / "series.csv"
+    path.write_text("month,value\n2024-01-01,1\n", encoding="utf-8")
+    result = runner.invoke(app, ["spc", str(path), "--x", "month", "--y", "[bold]rate[/]"])
+    assert result.exit_code == 2
+    assert "[bold]rate[/]" in result.output

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from wholeplace.errors import UserError
 from wholeplace.settings import Settings
@@ -41,9 +42,10 @@ def make_settings(data_dir: Path | None) -> Settings:
 
 
 def fail(exc: UserError) -> None:
-    errors.print(f"[bold red]Error:[/] {exc.message}", highlight=False, markup=True, soft_wrap=True)
+    # The message and hint quote user input (column names, values), so they are printed as text, not markup.
+    errors.print(Text("Error: ", style="bold red") + Text(exc.message), highlight=False, soft_wrap=True)
     if exc.hint:
-        errors.print(exc.hint, highlight=False, soft_wrap=True)
+        errors.print(Text(exc.hint), highlight=False, soft_wrap=True)
     raise typer.Exit(code=2)
 
 
