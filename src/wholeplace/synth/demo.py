@@ -96,6 +96,7 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
     if existing is not None:
         result = _reuse(existing, demo_settings, seed, scale, started)
         _add_governance(open_stores(demo_settings))  # a place built by an earlier version gets them too
+        _add_outcomes(open_stores(demo_settings))
         return result
     _refuse_foreign_folder(data_dir)
     stores = open_stores(demo_settings)
@@ -105,6 +106,7 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
     files, truth_path = _write_files(seed, scale, data_dir / SOURCE_FOLDER, reporter)
     totals = _load_everything(stores, demo_settings, files, reporter)
     _add_governance(stores)
+    _add_outcomes(stores)
     _write_marker(data_dir, seed, scale, totals)
     return DemoResult(demo_settings, truth_path, files.folder, seed, scale, False, time.monotonic() - started, totals)
 
@@ -139,6 +141,14 @@ def _add_governance(stores: Stores) -> None:
     governance working both ways) and an account per role per partner; both idempotent."""
     load_example_agreements(stores=stores, actor="demo")
     _create_demo_users(stores)
+
+
+def _add_outcomes(stores: Stores) -> None:
+    """The partnership's shared outcomes framework (outcomes/frameworks/wenlow-vale.yaml); an unchanged file
+    adds no version."""
+    from wholeplace.outcomes.framework import FRAMEWORKS, install_framework_file
+
+    install_framework_file(stores=stores, path=FRAMEWORKS / "wenlow-vale.yaml", actor="demo")
 
 
 def demo_email(role: Role, partner: str) -> str:
