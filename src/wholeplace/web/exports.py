@@ -1,10 +1,11 @@
-"""Downloads: the overview's and a dataset's tables as CSV, Excel or tagged PDF, published exactly as the pages
-show them.
+"""Downloads: the overview's and a dataset's tables as CSV, Excel, Parquet or tagged PDF, published exactly as the
+pages show them.
 
 Every export is a disclosure, so it is written to the audit log with the purpose, the rule applied
 and the number of rows. Counts come from ``wholeplace.published`` (the reader's scope, then
 disclosure control): a hidden count is the rule's marker, never a number, and the last lines state
-the rule. A dataset's records (person-level) download only with a justification, like the records
+the rule (in Parquet, hidden counts are null and the notes are in the file's key-value metadata under
+``notes``). A dataset's records (person-level) download only with a justification, like the records
 page, and the download is recorded as a consultation and a disclosure.
 """
 
@@ -12,10 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import xlsxwriter
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -23,6 +27,7 @@ from jinja2 import Environment, FileSystemLoader
 
 from wholeplace import published, records
 from wholeplace.governance import audit
+from wholeplace.governance.disclosure import RULES
 from wholeplace.governance.scope import ReadScope
 from wholeplace.web.dependencies import StoresDep
 from wholeplace.web.purpose import PageScopeDep
@@ -33,8 +38,10 @@ BOM = "\ufeff"  # so Excel reads the file as UTF-8
 MAX_RECORDS = 100_000
 
 
-Format = Literal["csv", "xlsx", "pdf"]
+Format = Literal["csv", "xlsx", "pdf", "parquet"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PARQUET = "application/vnd.apache.parquet"
+HIDDEN = frozenset(rule.marker for rule in RULES.values())  # what disclosure control shows instead of a count
 WHOLE_NUMBER = re.compile(r"^\d{1,3}(,\d{3})*$|^\d+$")
 
 
@@ -52,6 +59,8 @@ def respond(download: Download, fmt: Format) -> Response:
         body, media = _pdf(download), "application/pdf"
     elif fmt == "xlsx":
         body, media = _xlsx(download), XLSX
+    elif fmt == "parquet":
+        body, media = _parquet(download), PARQUET
     else:
         body, media = _csv(download).encode(), "text/csv; charset=utf-8"
     return Response(body, media_type=media,
@@ -75,16 +84,65 @@ def _xlsx(download: Download) -> bytes:
     buffer = io.BytesIO()
     with xlsxwriter.Workbook(buffer, {"in_memory": True}) as book:
         book.set_properties({"title": download.name, "comments": " ".join(download.notes)})
-        sheet, bold = book.add_worksheet("data"), book.add_format({"bold": True})
-        sheet.write_row(0, 0, download.header, bold)
+        sheet = book.add_worksheet("data")
         for r, row in enumerate(download.rows, start=1):
             sheet.write_row(r, 0, [_cell(value, download.counts) for value in row])
-        sheet.autofilter(0, 0, len(download.rows), len(download.header) - 1)
+        # An Excel table (not just a filtered range): Power BI and Excel's Get Data read it by name.
+        sheet.add_table(0, 0, max(len(download.rows), 1), len(download.header) - 1,
+                        {"name": "data", "columns": [{"header": h} for h in _unique(download.header)],
+                         "style": "Table Style Medium 2"})
         sheet.freeze_panes(1, 0)
         sheet.set_column(0, len(download.header) - 1, 22)
         for i, note in enumerate(download.notes):
             sheet.write(len(download.rows) + 2 + i, 0, note)
     return buffer.getvalue()
+
+
+def _unique(header: list[str]) -> list[str]:
+    """Column names as tables need them: unique, a repeat numbered ("events", "events 2")."""
+    seen: dict[str, int] = {}
+    names = []
+    for name in header:
+        seen[name] = seen.get(name, 0) + 1
+        names.append(name if seen[name] == 1 else f"{name} {seen[name]}")
+    return names
+
+
+def _parquet(download: Download) -> bytes:
+    """Typed columns: counts as 64-bit integers with hidden counts null; the notes in the key-value metadata."""
+    columns = {name: _parquet_column([row[i] for row in download.rows], download.counts)
+               for i, name in enumerate(_unique(download.header))}
+    table = pa.table(columns).replace_schema_metadata({
+        "title": download.name, "notes": json.dumps(download.notes, ensure_ascii=False)})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def _parquet_column(values: list[Any], counts: bool) -> pa.Array:
+    if not values:
+        return pa.array([], pa.string())
+    if counts and _count_column(values):
+        return pa.array([_count(v) for v in values], pa.int64())
+    try:
+        return pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed kinds in one column: text, as CSV would show them
+        return pa.array([None if v is None else str(v) for v in values], pa.string())
+
+
+def _count_column(values: list[Any]) -> bool:
+    """Whole numbers, hidden counts and blanks only, and not blanks only."""
+    whole = [_count(v) is not None for v in values]
+    hidden = [v is None or v == "" or v in HIDDEN for v in values]
+    return all(w or h for w, h in zip(whole, hidden, strict=True)) and any(v not in (None, "") for v in values)
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and WHOLE_NUMBER.match(value):
+        return int(value.replace(",", ""))
+    return None
 
 
 def _pdf(download: Download) -> bytes:
