@@ -2,7 +2,8 @@
 
 It records the seed and scale, the areas with the planted driver and its effect on each
 kind of demand, the street triage pilot's areas, start month and effect, every member of
-the multi-agency cohort with the record ids each partner holds for them, and the rows
+the multi-agency cohort with the record ids each partner holds for them, the repeat
+locations and callers of the police calls (counted from the generated rows), and the rows
 each dataset should store (and quarantine) in each month.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from wholeplace.governance.pseudonymise import normalise_phone
 from wholeplace.synth.call_types import CALL_TYPES
 from wholeplace.synth.council import PLACEHOLDER_DATE, REQUESTS
 from wholeplace.synth.crime import CRIME_TYPES
@@ -57,6 +59,7 @@ def build_truth(data: DemoData) -> dict[str, Any]:
             "moved_to": {"dataset": CRISIS, "contact_type": "Street triage joint response", "share": TRIAGED},
         },
         "cohort": _cohort(data),
+        "repeat": _repeat(data),
         "totals": {code: _totals(code, frame) for code, frame in data.datasets.items()},
     }
 
@@ -100,6 +103,44 @@ def _cohort(data: DemoData) -> list[dict[str, Any]]:
             records[by_person[person]].setdefault(code, []).append(record)
     return [{"cohort_id": cid, "home_area": str(codes[area]), "records": records[cid]}
             for cid, area in zip(members["cohort_id"].to_list(), members["area"].to_list(), strict=True)]
+
+
+REPEAT_HOMES = 50  # the busiest homes listed (every premises is listed)
+REPEAT_CALLERS = 30
+
+
+def _repeat(data: DemoData) -> dict[str, Any]:
+    """The police calls' repeat locations and callers, counted from the generated rows as the repeat
+    analysis counts them by default (officer-initiated incidents left out), with one record id
+    each to find its token by, and the count in each calendar year (the fixed 12-month windows)."""
+    calls = data.datasets[POLICE_CALLS].filter(pl.col("call_source") != "ONVIEW").with_columns(
+        year=pl.col("_at").dt.year().cast(pl.String))
+    addresses = data.addresses.select((pl.col("text") + " " + pl.col("postcode")).alias("incident_address"),
+                                      "kind", "weight")
+    locations = _counted(calls.join(addresses, on="incident_address", how="left"), "incident_address",
+                         ["kind", "weight"])
+    locations = pl.concat([locations.filter(pl.col("kind") != "home"),
+                           locations.filter(pl.col("kind") == "home").head(REPEAT_HOMES)])
+    phones = calls.filter(pl.col("caller_phone").is_not_null()).with_columns(
+        phone=pl.col("caller_phone").map_elements(normalise_phone, return_dtype=pl.String))
+    callers = _counted(phones, "phone", ["caller_type"]).head(REPEAT_CALLERS)
+    return {
+        "dataset": POLICE_CALLS, "officer_initiated": "left out",
+        "locations": [{k: v for k, v in row.items() if k != "incident_address"} | {"weight": round(row["weight"], 3)}
+                      for row in locations.iter_rows(named=True)],
+        "callers": [{k: v for k, v in row.items() if k != "phone"} for row in callers.iter_rows(named=True)],
+    }
+
+
+def _counted(calls: pl.DataFrame, key: str, keep: list[str]) -> pl.DataFrame:
+    """Contacts per ``key`` (most first), one record id, and contacts per calendar year."""
+    years = calls.group_by(key, "year").len().sort("year").group_by(key).agg(
+        pl.col("year").alias("_years"), pl.col("len").alias("_counts"))
+    counted = calls.group_by(key).agg(pl.len().alias("contacts"), pl.col("incident_ref").min().alias("record"),
+                                      *[pl.col(c).first() for c in keep])
+    counted = counted.join(years, on=key).sort(["contacts", "record"], descending=[True, False])
+    by_year = [dict(zip(y, n, strict=True)) for y, n in zip(counted["_years"], counted["_counts"], strict=True)]
+    return counted.drop("_years", "_counts").with_columns(pl.Series("by_year", by_year, dtype=pl.Object))
 
 
 def _totals(code: str, frame: pl.DataFrame) -> dict[str, Any]:
