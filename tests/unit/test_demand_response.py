@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
@@ -10,13 +11,18 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 
+from tests.support.mapped_files import write_calls_file, write_mapping
 from wholeplace.demand.response import (
     emergency_attendance,
     response_report,
     segment_statistics,
+    stored_rural_urban,
     summarise_timelines,
     timeline_status,
 )
+from wholeplace.geography.context import load_rural_urban
+from wholeplace.ingest.mapped import MappedAdapter
+from wholeplace.ingest.pipeline import load_files
 from wholeplace.overview import UnknownChoiceError
 from wholeplace.store import Stores
 
@@ -139,3 +145,62 @@ def test_an_unknown_clock_start_or_dataset_names_the_choices(stores: Stores) -> 
     assert caught.value.choices == ["received", "dispatched"]
     with pytest.raises(UnknownChoiceError, match="dataset 'nope'"):
         response_report(stores=stores, datasets=["nope"])
+
+
+AREA_CALLS_MAPPING = """\
+mapping: test-area-calls
+version: 1
+partner: {code: police-test, name: Test Constabulary, kind: police}
+dataset: {code: test-area-calls, kind: call_for_service, title: Test calls by area}
+event_kind: call_for_service
+record_id: {column: ref}
+timestamps:
+  received_at: {column: received, formats: ["%Y-%m-%d %H:%M"]}
+  dispatched_at: {column: dispatched, formats: ["%Y-%m-%d %H:%M"]}
+  arrived_at: {column: arrived, formats: ["%Y-%m-%d %H:%M"]}
+  closed_at: {column: closed, formats: ["%Y-%m-%d %H:%M"]}
+category: {column: call_type, table: types.csv}
+location:
+  area_code: {column: area, level: lsoa}
+priority: {column: grade}
+"""
+
+
+def load_area_calls(stores: Stores, folder: Path, rows: list[tuple[str, str, int]]) -> None:
+    """Grade 1 calls (ref, area, minutes from call to arrival) received at 10:00 and dispatched at 10:02."""
+    mapping = write_mapping(folder / "mapping", AREA_CALLS_MAPPING, table="source_value,category\nALARM,alarm\n")
+    lines = [[ref, "2024-03-01 10:00", "2024-03-01 10:02", f"2024-03-01 10:{arrived:02d}", "2024-03-01 10:50",
+              "ALARM", "G1", area] for ref, area, arrived in rows]
+    calls = write_calls_file(folder / "calls.csv", lines, header=["ref", "received", "dispatched", "arrived",
+                                                                 "closed", "call_type", "grade", "area"])
+    load_files(stores=stores, adapter=MappedAdapter.from_file(mapping), paths=[calls], settings=stores.settings)
+
+
+def test_the_loaded_rural_urban_classification_sets_15_or_20_minutes_by_area(stores: Stores, tmp_path: Path) -> None:
+    load_area_calls(stores, tmp_path, [("u1", "E01000001", 12), ("u2", "E01000001", 17), ("r1", "E01000002", 17),
+                                       ("r2", "E01000002", 25), ("x1", "E01000003", 12)])
+    without = response_report(stores=stores)
+    assert without.emergency.select("urban_rural", "emergency").rows() == [("not available", 5)]
+    assert any("No urban/rural classification" in note for note in without.notes)
+    ruc = tmp_path / "ruc.csv"
+    ruc.write_text("LSOA11CD,RUC11CD\nE01000001,C1\nE01000002,E1\n")  # E01000003 is not classified
+    load_rural_urban(stores=stores, path=ruc, level="lsoa")
+    report = response_report(stores=stores)
+    emergency = {r["urban_rural"]: r for r in report.emergency.to_dicts()}
+    # 17 minutes misses the urban 15 but meets the rural 20.
+    assert (emergency["urban"]["target_minutes"], emergency["urban"]["attended"],
+            emergency["urban"]["within_target"]) == (15, 2, 1)
+    assert (emergency["rural"]["target_minutes"], emergency["rural"]["attended"],
+            emergency["rural"]["within_target"]) == (20, 2, 1)
+    assert (emergency["not available"]["target_minutes"], emergency["not available"]["emergency"]) == (15, 1)
+    assert not any("No urban/rural classification" in note for note in report.notes)
+    groups = report.segments.filter(pl.col("breakdown") == "urban_rural")["group"].unique().sort().to_list()
+    assert groups == ["not available", "rural", "urban"]
+    assert report.segments.filter((pl.col("breakdown") == "urban_rural") & (pl.col("group") == "rural")
+                                  & (pl.col("segment") == "call_to_arrival"))["median_minutes"].item() == 21.0
+    # Rural areas named by the caller take precedence over the loaded classification.
+    named = response_report(stores=stores, rural_areas=["E01000001"])
+    assert {r["urban_rural"]: r["emergency"] for r in named.emergency.to_dicts()} == {"rural": 2, "urban": 3}
+    # A classification of another level does not classify these areas.
+    assert stored_rural_urban(stores=stores, level="msoa") is None
+    assert stored_rural_urban(stores=stores, level="lsoa").rows() == [("E01000001", False), ("E01000002", True)]

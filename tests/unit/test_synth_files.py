@@ -37,7 +37,7 @@ def test_the_same_seed_writes_byte_identical_files_and_another_seed_does_not(tmp
     first = _write(7, tmp_path / "a")
     again = _write(7, tmp_path / "b")
     other = _write(8, tmp_path / "c")
-    assert len(first) == 4 + 2 + 6 * 24 + 1  # boundaries, context, six datasets by month, truth
+    assert len(first) == 4 + 3 + 6 * 24 + 1  # boundaries, 3 context tables, six datasets by month, truth
     assert first == again
     assert first.keys() == other.keys()
     assert all(first[name] != other[name] for name in first)

@@ -160,11 +160,29 @@ def load_deprivation(
     _run_context_load(load, file, level, data_dir)
 
 
-def _run_context_load(load: Callable[..., Any], file: Path, level: str, data_dir: Path | None) -> None:
+@load_app.command("rural-urban")
+def load_rural_urban(
+    file: Annotated[Path, typer.Argument(help="CSV of area code with the ONS Rural Urban Classification "
+                                              "(2011 or 2021) or a rural yes/no column.")],
+    level: Annotated[str, typer.Option("--level", help="Level of the area codes.")],
+    code_column: Annotated[str | None, typer.Option("--code-column",
+                                                    help="Column of area codes (found by name if not given).")] = None,
+    class_column: Annotated[str | None, typer.Option(
+        "--class-column", help="Column of classification codes or rural flag (found by name if not given).")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Load whether each area is urban or rural (used for response standards and demand by urban/rural)."""
+    from wholeplace.geography.context import load_rural_urban as load
+
+    _run_context_load(load, file, level, data_dir, code_column=code_column, class_column=class_column)
+
+
+def _run_context_load(load: Callable[..., Any], file: Path, level: str, data_dir: Path | None,
+                      **columns: str | None) -> None:
     settings = make_settings(data_dir)
     try:
         with step(console, f"Loading {file.name} for level {level}"):
-            result = load(stores=open_stores(settings), path=file, level=level)
+            result = load(stores=open_stores(settings), path=file, level=level, **columns)
     except UserError as exc:
         fail(exc)
         return

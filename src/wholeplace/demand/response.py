@@ -11,9 +11,10 @@ Every incident lands in exactly one status, so the totals always add up to the i
 
 Segment medians and 90th percentiles use valid incidents only, by grade, urban/rural and area.
 The emergency standard (attended within 15 minutes in urban areas and 20 in rural ones) is
-measured from a clock start the caller chooses: ``received`` or ``dispatched``. Wholeplace holds
-no urban/rural classification of areas, so the caller supplies the rural areas; without them the
-split is "not available" and every emergency incident is held to the urban 15 minutes.
+measured from a clock start the caller chooses: ``received`` or ``dispatched``. The rural areas
+are the caller's, else those of the loaded rural-urban classification (``wholeplace load
+rural-urban``), in which an area it does not classify is "not available"; with neither, the split
+is "not available" and every emergency incident is held to the urban 15 minutes.
 
 This module also reads the incidents (calls for service) the other demand analyses classify.
 """
@@ -118,19 +119,37 @@ def _invalid_reason(max_segment_hours: float) -> pl.Expr:
     return reason
 
 
+def stored_rural_urban(*, stores: Stores, level: str | None = None) -> pl.DataFrame | None:
+    """The loaded rural-urban classification as ``area_code``, ``rural`` (of ``level``, or of every
+    level when None), or None when none is loaded."""
+    frame = stores.connect().execute(
+        "SELECT area_code, bool_or(rural) AS rural FROM rural_urban WHERE $level IS NULL OR level = $level "
+        "GROUP BY area_code ORDER BY area_code", {"level": level}).pl()
+    return frame if frame.height else None
+
+
 def classify_timelines(*, stores: Stores, datasets: list[str] | None = None, level: str | None = None,
                        rural_areas: Collection[str] | None = None,
                        max_segment_hours: float = MAX_SEGMENT_HOURS) -> pl.DataFrame:
     """One row per incident: ``status`` (valid / invalid / censored) and ``reason``, each segment's
-    minutes, ``urban_rural``, and whether it was never attended, cancelled or recategorised."""
+    minutes, ``urban_rural``, and whether it was never attended, cancelled or recategorised.
+    Without ``rural_areas``, the loaded rural-urban classification is used where there is one."""
     check_datasets(stores=stores, datasets=datasets)
     frame = read_incidents(stores=stores, datasets=datasets, level=level)
-    return timeline_status(frame, rural_areas=rural_areas, max_segment_hours=max_segment_hours)
+    stored = stored_rural_urban(stores=stores, level=level) if rural_areas is None else None
+    if stored is None:
+        return timeline_status(frame, rural_areas=rural_areas, max_segment_hours=max_segment_hours)
+    return timeline_status(frame, rural_areas=stored.filter("rural")["area_code"].to_list(),
+                           classified_areas=stored["area_code"].to_list(), max_segment_hours=max_segment_hours)
 
 
 def timeline_status(frame: pl.DataFrame, *, rural_areas: Collection[str] | None = None,
+                    classified_areas: Collection[str] | None = None,
                     max_segment_hours: float = MAX_SEGMENT_HOURS) -> pl.DataFrame:
-    """The status columns for incidents read by ``read_incidents`` (pure: no store needed)."""
+    """The status columns for incidents read by ``read_incidents`` (pure: no store needed).
+
+    An area outside ``rural_areas`` is urban, unless ``classified_areas`` is given and does not
+    hold it, when it is "not available"."""
     invalid = _invalid_reason(max_segment_hours)
     no_end = pl.col("arrived_at").is_null() & pl.col("closed_at").is_null()
     not_arrived = pl.col("arrived_at").is_null() & pl.col("closed_at").is_not_null()
@@ -138,7 +157,7 @@ def timeline_status(frame: pl.DataFrame, *, rural_areas: Collection[str] | None 
         status=pl.when(invalid.is_not_null()).then(pl.lit("invalid"))
         .when(no_end).then(pl.lit("censored")).otherwise(pl.lit("valid")),
         reason=pl.coalesce(invalid, pl.when(no_end).then(pl.lit("no end time (neither arrived nor closed)"))),
-        urban_rural=_urban_rural(rural_areas),
+        urban_rural=_urban_rural(rural_areas, classified_areas),
         never_attended=not_arrived & pl.col("dispatched_at").is_null(),
         cancelled=not_arrived & pl.col("dispatched_at").is_not_null(),
         recategorised=(pl.col("category_opening") != pl.col("category_closing")).fill_null(False),
@@ -146,10 +165,13 @@ def timeline_status(frame: pl.DataFrame, *, rural_areas: Collection[str] | None 
     )
 
 
-def _urban_rural(rural_areas: Collection[str] | None) -> pl.Expr:
+def _urban_rural(rural_areas: Collection[str] | None, classified_areas: Collection[str] | None) -> pl.Expr:
     if rural_areas is None:
         return pl.lit(NOT_AVAILABLE)
-    return (pl.when(pl.col("area_code").is_null()).then(pl.lit(NOT_AVAILABLE))
+    unclassified = pl.col("area_code").is_null()
+    if classified_areas is not None:
+        unclassified = unclassified | ~pl.col("area_code").is_in(list(classified_areas))
+    return (pl.when(unclassified).then(pl.lit(NOT_AVAILABLE))
             .when(pl.col("area_code").is_in(list(rural_areas))).then(pl.lit("rural")).otherwise(pl.lit("urban")))
 
 
@@ -181,8 +203,9 @@ def response_report(*, stores: Stores, datasets: list[str] | None = None, level:
                                  where="for response times")
     frame = classify_timelines(stores=stores, datasets=datasets, level=level, rural_areas=rural_areas,
                                max_segment_hours=max_segment_hours)
+    rural_known = rural_areas is not None or stored_rural_urban(stores=stores, level=level) is not None
     return summarise_timelines(frame, clock_start=clock_start, emergency_grades=emergency_grades,
-                               rural_known=rural_areas is not None)
+                               rural_known=rural_known)
 
 
 def summarise_timelines(frame: pl.DataFrame, *, clock_start: str = "received",
@@ -246,6 +269,7 @@ def _notes(rural_known: bool) -> list[str]:
              "Regrading needs the opening and closing priority; the canonical event keeps one, so it is not "
              "available. Recategorised counts incidents whose opening and closing category differ."]
     if not rural_known:
-        notes.append("No urban/rural classification of areas is loaded, so the urban/rural split is not "
-                     "available and every emergency incident is held to the urban 15 minutes.")
+        notes.append("No urban/rural classification of areas is loaded (wholeplace load rural-urban), so the "
+                     "urban/rural split is not available and every emergency incident is held to the urban "
+                     "15 minutes.")
     return notes

@@ -1,8 +1,10 @@
-"""Loading place context: population by area and year, deprivation indices, official lookups.
+"""Loading place context: population by area and year, deprivation indices, the rural-urban
+classification of areas, official lookups.
 
 Each load replaces what it covers (a level's years of population, a level's index of
-deprivation, one official lookup between two levels) and keeps the rest, so loading the same
-file twice changes nothing. Population also re-derives the population-weighted lookups.
+deprivation, a level's rural-urban classification, one official lookup between two levels) and
+keeps the rest, so loading the same file twice changes nothing. Population also re-derives the
+population-weighted lookups.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from wholeplace.errors import UserError
 from wholeplace.geography.boundaries import relinked_lookups
 from wholeplace.geography.context_files import (
     ContextLoadResult,
+    Matcher,
     check_code,
     code_tiers,
     find_column,
     find_optional_column,
     parse_number,
+    parse_rural_urban,
     quarantined,
     read_table,
     refuse_if_mostly_bad,
@@ -82,6 +86,45 @@ def load_deprivation(
     columns |= {"score": score_found} if score_found else {}
     return _replace(stores, source, "deprivation", level, columns, checks, new,
                     lambda kept: kept.filter((pl.col("level") != level) | (pl.col("index") != index)))
+
+
+def load_rural_urban(
+    *, stores: Stores, path: Path, level: str, code_column: str | None = None, class_column: str | None = None,
+) -> ContextLoadResult:
+    """Whether each area is rural, from the ONS Rural Urban Classification (2011 codes A1–E2 or
+    2021 codes such as UN1 and RLN1, with their names) or a plain rural yes/no column; replaces
+    this level's classification."""
+    source = read_table(path)
+    columns = {
+        "code": find_column(source, code_column, "area code", [_area_code_tier(tier) for tier in code_tiers(level)]),
+        "class": find_column(source, class_column, "rural-urban classification", [
+            lambda n: n.startswith("ruc") and (n.endswith("cd") or "code" in n),
+            lambda n: "classification" in n and "code" in n,
+            _classification_like]),
+    }
+    chosen = columns["class"].lower()
+    name_found = find_optional_column(source, None, "classification name", [
+        lambda n: n != chosen and n.startswith("ruc") and (n.endswith("nm") or "name" in n),
+        lambda n: n != chosen and "classification" in n and "name" in n,
+        lambda n: n != chosen and _classification_like(n) and "rural" not in n and not n.endswith("cd")])
+    checks = RowChecks(source.rows.height)
+    classes = parse_rural_urban(source.rows, columns["class"], checks, name_found)
+    codes = check_code(source.rows, columns["code"], checks, [columns["code"]])
+    new = pl.DataFrame({"level": level, "area_code": codes}).hstack(classes)
+    columns |= {"name": name_found} if name_found else {}
+    result = _replace(stores, source, "rural_urban", level, columns, checks, new,
+                      lambda kept: kept.filter(pl.col("level") != level))
+    rural = int(new.filter(~checks.failed())["rural"].sum())
+    result.notes.insert(0, f"{rural:,} rural and {result.rows_stored - rural:,} urban areas")
+    return result
+
+
+def _area_code_tier(tier: Matcher) -> Matcher:
+    return lambda name: tier(name) and not _classification_like(name)
+
+
+def _classification_like(name: str) -> bool:
+    return name.startswith("ruc") or "classification" in name or "rural" in name
 
 
 def load_lookup(

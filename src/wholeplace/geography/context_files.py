@@ -1,5 +1,5 @@
-"""Reading place-context tables (population, deprivation, lookups): finding their columns by
-name, checking their rows, and the result every context load reports.
+"""Reading place-context tables (population, deprivation, rural-urban classification, lookups):
+finding their columns by name, checking their rows, and the result every context load reports.
 
 Context files come from many publishers with slightly different headers ("LSOA Code",
 "LSOA code (2011)", "lsoa11cd"), so columns are found by what their names contain; a header
@@ -21,6 +21,25 @@ from wholeplace.ingest.parsing import parse_decimal
 from wholeplace.ingest.reading import LINE_COLUMN, SourceTable, read_source
 
 Matcher = Callable[[str], bool]
+
+# The ONS Rural Urban Classification: 2011 codes (A–C urban, D–E rural) and 2021 codes (U… urban,
+# R… rural). A plain flag column may say yes/no, true/false, 1/0 or rural/urban instead.
+RUC11 = {
+    "A1": "Urban major conurbation", "B1": "Urban minor conurbation", "C1": "Urban city and town",
+    "C2": "Urban city and town in a sparse setting", "D1": "Rural town and fringe",
+    "D2": "Rural town and fringe in a sparse setting", "E1": "Rural village and dispersed",
+    "E2": "Rural village and dispersed in a sparse setting",
+}
+RUC21 = {
+    "UN1": "Urban: Nearer to a major town or city", "UF1": "Urban: Further from a major town or city",
+    "RLN1": "Larger rural: Nearer to a major town or city", "RLF1": "Larger rural: Further from a major town or city",
+    "RSN1": "Smaller rural: Nearer to a major town or city", "RSF1": "Smaller rural: Further from a major town or city",
+}
+RUC21_PATTERN = r"^[UR][A-Z]{0,3}[0-9]?$"
+RURAL_FLAGS = {word: True for word in ("RURAL", "YES", "Y", "TRUE", "1")} | {
+    word: False for word in ("URBAN", "NO", "N", "FALSE", "0")}
+VALID_RURAL_URBAN = (f"use a 2011 code ({', '.join(RUC11)}), a 2021 code starting U (urban) or R (rural) "
+                     f"such as {', '.join(RUC21)}, or a yes/no rural flag")
 
 
 @dataclass
@@ -115,6 +134,32 @@ def check_code(rows: pl.DataFrame, column: str, checks: RowChecks, key: list[str
     repeated = (earliest != rows[LINE_COLUMN]).fill_null(False)
     checks.add(repeated, column, "repeats line " + earliest.cast(pl.String) + " (same " + ", ".join(key) + ")")
     return codes
+
+
+def parse_rural_urban(rows: pl.DataFrame, column: str, checks: RowChecks,
+                      name_column: str | None = None) -> pl.DataFrame:
+    """``classification_code``, ``classification_name`` and ``rural`` from a classification (or
+    flag) column; blank and unknown values are added to ``checks``. The name is the file's where
+    it gives one, else the official one; a plain flag has no code and is named Rural or Urban."""
+    value = pl.col(column).str.strip_chars().str.to_uppercase()
+    flag = value.replace_strict(RURAL_FLAGS, default=None, return_dtype=pl.Boolean)
+    from_code = (pl.when(value.is_in(list(RUC11))).then(value.str.slice(0, 1).is_in(["D", "E"]))
+                 .when(value.str.contains(RUC21_PATTERN)).then(value.str.starts_with("R")))
+    parsed = rows.select(
+        rural=pl.coalesce(flag, from_code), flag=flag, value=value,
+        given=pl.col(name_column).str.strip_chars().replace("", None) if name_column else pl.lit(None, pl.String))
+    blank = parsed["value"].is_null() | (parsed["value"] == "")
+    checks.add(blank, column, f"{column} is blank")
+    unknown = ~blank & parsed["rural"].is_null()
+    checks.add(unknown, column, "'" + rows[column].str.strip_chars() + f"' is not a rural-urban classification: "
+               f"{VALID_RURAL_URBAN}")
+    official = pl.col("value").replace_strict(RUC11 | RUC21, default=None, return_dtype=pl.String)
+    plain = pl.when(pl.col("rural")).then(pl.lit("Rural")).otherwise(pl.lit("Urban"))
+    return parsed.select(
+        classification_code=pl.when(pl.col("flag").is_null()).then(pl.col("value")),
+        classification_name=pl.when(pl.col("flag").is_null()).then(pl.coalesce("given", official, plain))
+        .otherwise(plain),
+        rural=pl.col("rural"))
 
 
 def quarantined(source: SourceTable, checks: RowChecks) -> tuple[pl.Series, list[Problem]]:

@@ -4,7 +4,7 @@ Layout under the analytic folder::
 
     segments/<table>/<dataset>/<segment id>.parquet   events, quarantine, person_keys
     places/<name>.parquet                             areas, point_places, area_lookups,
-                                                      population, deprivation
+                                                      population, deprivation, rural_urban
 
 A segment becomes visible only when the operational store marks it active, in the same
 transaction that records its load; so a load that fails part-way changes nothing that a
@@ -73,6 +73,15 @@ PLACE_SCHEMAS: dict[str, pa.Schema] = {
             ("rank", pa.int64()),
             ("decile", pa.int64()),
             ("score", pa.float64()),
+        ]
+    ),
+    "rural_urban": pa.schema(
+        [
+            ("level", pa.string()),
+            ("area_code", pa.string()),
+            ("classification_code", pa.string()),  # e.g. C1 (2011) or UN1 (2021); null for a plain flag
+            ("classification_name", pa.string()),
+            ("rural", pa.bool_()),
         ]
     ),
 }

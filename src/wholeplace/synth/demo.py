@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from wholeplace.errors import UserError
 from wholeplace.geography.boundaries import load_boundaries
-from wholeplace.geography.context import load_deprivation, load_population
+from wholeplace.geography.context import load_deprivation, load_population, load_rural_urban
 from wholeplace.governance.access import Role
 from wholeplace.governance.pseudonymise import create_key_file
 from wholeplace.governance.registry import load_example_agreements
@@ -32,8 +32,10 @@ from wholeplace.settings import Settings
 from wholeplace.store import open_stores
 from wholeplace.store.operational import ContextLoadRow, LevelRow, LoadRow, PartnerRow
 from wholeplace.store.stores import Stores
-from wholeplace.synth.files import BOUNDARY_FILES, DemoFiles, write_demo_files
-from wholeplace.synth.generate import POLICE_UK, generate
+from wholeplace.synth.demand import month_starts
+from wholeplace.synth.files import BOUNDARY_FILES, RURAL_URBAN_FILE, DemoFiles, write_demo_files, write_rural_urban
+from wholeplace.synth.generate import PERIOD_MONTHS, PERIOD_START, POLICE_UK, generate
+from wholeplace.synth.place import build_place
 from wholeplace.synth.truth import GENERATOR_VERSION, build_truth, write_truth
 
 SOURCE_FOLDER = "demo-source"
@@ -97,6 +99,7 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
         result = _reuse(existing, demo_settings, seed, scale, started)
         _add_governance(open_stores(demo_settings))  # a place built by an earlier version gets them too
         _add_outcomes(open_stores(demo_settings))
+        _add_rural_urban(open_stores(demo_settings), data_dir / SOURCE_FOLDER, seed)
         return result
     _refuse_foreign_folder(data_dir)
     stores = open_stores(demo_settings)
@@ -151,6 +154,18 @@ def _add_outcomes(stores: Stores) -> None:
     install_framework_file(stores=stores, path=FRAMEWORKS / "wenlow-vale.yaml", actor="demo")
 
 
+def _add_rural_urban(stores: Stores, source: Path, seed: int) -> None:
+    """The small areas' rural-urban classification, for a place built before the demo wrote one."""
+    if stores.connect().execute("SELECT count(*) FROM rural_urban WHERE level = 'lsoa'").fetchone() != (0,):
+        return
+    path = source / "context" / RURAL_URBAN_FILE
+    if not path.exists():
+        months = month_starts(PERIOD_START, PERIOD_MONTHS)
+        years = tuple(range(int(str(months[0])[:4]) - 1, int(str(months[-1])[:4]) + 1))  # as generate() does
+        write_rural_urban(build_place(seed, years), path)
+    load_rural_urban(stores=stores, path=path, level="lsoa")
+
+
 def demo_email(role: Role, partner: str) -> str:
     return f"{role.value}@{partner}{DEMO_EMAIL_DOMAIN}"
 
@@ -187,7 +202,7 @@ def _refuse_foreign_loads(stores: Stores, source: Path) -> None:
         levels = session.scalars(select(LevelRow.source_file)).all()
         context = session.scalars(select(ContextLoadRow.file_name)).all()
     foreign = [p for p in [*loads, *levels] if not str(p).startswith(source_text)]
-    foreign += [name for name in context if name not in {"population.csv", "deprivation.csv"}]
+    foreign += [name for name in context if name not in {"population.csv", "deprivation.csv", RURAL_URBAN_FILE}]
     if foreign:
         raise UserError(f"{stores.settings.data_dir} already holds data that is not the demo place "
                         f"(for example {Path(str(foreign[0])).name}); the demo never mixes with real data.",
@@ -218,6 +233,7 @@ def _load_everything(stores: Stores, settings: Settings, files: DemoFiles, repor
                         code_field=code_field, name_field=name_field, parent_level=parent)
     load_population(stores=stores, path=files.population, level="lsoa")  # type: ignore[arg-type]
     load_deprivation(stores=stores, path=files.deprivation, level="lsoa")  # type: ignore[arg-type]
+    load_rural_urban(stores=stores, path=files.rural_urban, level="lsoa")  # type: ignore[arg-type]
     totals: dict[str, Any] = {}
     for code, paths in files.datasets.items():
         adapter = PoliceUkAdapter() if code == POLICE_UK else MappedAdapter.from_file(MAPPINGS / MAPPING_FILES[code])

@@ -1,7 +1,7 @@
 """Writing the demo place as partners and publishers would deliver it.
 
-Boundaries as GeoJSON with ONS-style fields, population and deprivation as CSV in the
-layouts ONS and MHCLG publish, police recorded crime as data.police.uk monthly street
+Boundaries as GeoJSON with ONS-style fields, population, deprivation and the rural-urban
+classification as CSV in the layouts ONS and MHCLG publish, police recorded crime as data.police.uk monthly street
 files, and every other partner's extract as one CSV a month. Nothing written depends on
 the time of the run, so the same seed always writes the same bytes.
 """
@@ -18,6 +18,7 @@ import shapely
 
 from wholeplace.synth.crime import FORCE_SLUG
 from wholeplace.synth.generate import POLICE_UK, DemoData
+from wholeplace.synth.geometry import SETTLEMENTS
 from wholeplace.synth.place import Place
 
 # level → (file, code field, name field, parent level, parent code field)
@@ -33,12 +34,21 @@ PARTNER_FOLDERS = {
 }
 
 
+RURAL_URBAN_FILE = "rural-urban.csv"
+# The demo's classes in the ONS 2011 Rural Urban Classification: every town area is a city or town,
+# the countryside is town fringe where it is nearest a town and villages beyond.
+URBAN_CLASS = ("C1", "Urban city and town")
+FRINGE_CLASS = ("D1", "Rural town and fringe")
+VILLAGE_CLASS = ("E1", "Rural village and dispersed")
+
+
 @dataclass
 class DemoFiles:
     folder: Path
     boundaries: dict[str, Path] = field(default_factory=dict)
     population: Path | None = None
     deprivation: Path | None = None
+    rural_urban: Path | None = None
     datasets: dict[str, list[Path]] = field(default_factory=dict)  # dataset code → monthly files
 
 
@@ -49,6 +59,7 @@ def write_demo_files(data: DemoData, folder: Path) -> DemoFiles:
         files.boundaries[level] = write_boundaries(data.place, level, folder / "boundaries")
     files.population = write_population(data.place, folder / "context" / "population.csv")
     files.deprivation = write_deprivation(data.place, folder / "context" / "deprivation.csv")
+    files.rural_urban = write_rural_urban(data.place, folder / "context" / RURAL_URBAN_FILE)
     for code, frame in data.datasets.items():
         files.datasets[code] = write_monthly(code, frame, data.months, folder)
     return files
@@ -100,6 +111,23 @@ def write_deprivation(place: Place, path: Path) -> Path:
         "Index of Multiple Deprivation (IMD) Rank": rank,
         "Index of Multiple Deprivation (IMD) Decile": areas["imd_decile"],
     })
+    return _write_csv(frame, path)
+
+
+def write_rural_urban(place: Place, path: Path) -> Path:
+    """The layout of the ONS 2011 Rural Urban Classification of small areas (RUC11CD, RUC11), for
+    the demo's small areas: urban where ``areas["rural"]`` is false, rural town and fringe for the
+    half of the countryside nearest a town, rural village and dispersed for the rest."""
+    areas = place.areas
+    towns = np.array([[x, y] for _, x, y, _, _ in SETTLEMENTS]) * 1000
+    seeds = place.layout.small_seeds
+    nearest = np.hypot(seeds[:, None, 0] - towns[None, :, 0], seeds[:, None, 1] - towns[None, :, 1]).min(axis=1)
+    rural = areas["rural"].to_numpy()
+    fringe = rural & (nearest <= np.median(nearest[rural]))
+    classes = [URBAN_CLASS if not r else FRINGE_CLASS if f else VILLAGE_CLASS
+               for r, f in zip(rural, fringe, strict=True)]
+    frame = pl.DataFrame({"LSOA21CD": areas["code"], "LSOA21NM": areas["name"],
+                          "RUC11CD": [c[0] for c in classes], "RUC11": [c[1] for c in classes]})
     return _write_csv(frame, path)
 
 
