@@ -80,6 +80,15 @@ def chart(series: pl.DataFrame, indicator: Indicator) -> tuple[pl.DataFrame, pl.
             summary, result.settings.as_dict())
 
 
+def spc_result(series: pl.DataFrame, indicator: Indicator) -> spc.SpcResult:
+    """The SPC engine's own result for monthly values (places as ``group``: level and area code joined by
+    ``SEPARATOR``), with the summary columns a chart and its text need (``latest``, icons, limits)."""
+    frame = _series(series)
+    if frame.is_empty():
+        raise UserError("no place has at least two months with a value")
+    return _run(frame, indicator)
+
+
 def _series(monthly: pl.DataFrame) -> pl.DataFrame:
     """Months with a value (a denominator above zero), places with at least two such months."""
     frame = monthly.filter(pl.col("value").is_not_null() & (pl.col("denominator") > 0)).with_columns(

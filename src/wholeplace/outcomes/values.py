@@ -83,7 +83,10 @@ def indicator_values(*, stores: Stores, framework: str | StoredFramework, datase
         return result
     plan = _Plan.build(stores, con, stored, usable, levels)
     result.values = _values(con, plan, usable, periods, unavailable)
-    result.lineage = {i.code: _lineage(con, plan, stored, i) for i in usable if i.code not in unavailable}
+    loads = dict(con.execute("SELECT dataset, list(DISTINCT load_id ORDER BY load_id) FROM events_stored "
+                             "WHERE list_contains($datasets, dataset) GROUP BY 1",
+                             {"datasets": sorted({d for i in usable for d in _datasets_of(i)})}).fetchall())
+    result.lineage = {i.code: _lineage(plan, stored, i, loads) for i in usable if i.code not in unavailable}
     return result
 
 
@@ -219,36 +222,87 @@ def _filter_rows(code: str, role: str, chosen: EventFilter) -> list[tuple[Any, .
 
 # -- counting --------------------------------------------------------------------------------------------
 
-MATCHED_SQL = """
-WITH fine AS (
-  SELECT e.*, coalesce(d.to_code, e.area_code) AS fine_code, coalesce(d.weight, 1.0) AS weight
-  FROM events e LEFT JOIN down d
-    ON e.area_level <> $finest AND d.from_level = e.area_level AND d.from_code = e.area_code
-  WHERE e.area_level = $finest OR d.to_code IS NOT NULL)
-SELECT f.occurred_month AS month, f.fine_code, f.weight, f.subject_token, d.indicator, d.role, d.distinct_subjects
-FROM fine f JOIN defs d ON f.dataset = d.dataset
+# Events are first reduced to one row per filter signature (dataset, category, kind and qualifier flags), area
+# and month. The few distinct signatures are matched against the indicators' filters (``signatures``: an event
+# matches at most one filter row of a role), and only the counts are then spread to the indicators.
+SIGNATURE = """coalesce(e.category, '') AS category, coalesce(e.kind, '') AS kind,
+  coalesce(e.flag_mental_health, false) AS mental_health, coalesce(e.flag_alcohol, false) AS alcohol,
+  coalesce(e.flag_domestic_abuse, false) AS domestic_abuse, coalesce(e.flag_self_initiated, false) AS self_initiated"""
+SIGNATURE_KEYS = "dataset, category, kind, mental_health, alcohol, domestic_abuse, self_initiated"
+
+SIGNATURES_SQL = f"""
+WITH found AS (SELECT DISTINCT e.dataset, {SIGNATURE} FROM events_stored e WHERE list_contains($datasets, e.dataset))
+SELECT f.*, d.indicator, d.role, d.distinct_subjects
+FROM found f JOIN defs d ON f.dataset = d.dataset
   AND (d.category IS NULL OR f.category = d.category) AND (d.kind IS NULL OR f.kind = d.kind)
-  AND (d.mental_health IS NULL OR coalesce(f.flag_mental_health, false) = d.mental_health)
-  AND (d.alcohol IS NULL OR coalesce(f.flag_alcohol, false) = d.alcohol)
-  AND (d.domestic_abuse IS NULL OR coalesce(f.flag_domestic_abuse, false) = d.domestic_abuse)
-  AND (d.self_initiated IS NULL OR coalesce(f.flag_self_initiated, false) = d.self_initiated)
+  AND (d.mental_health IS NULL OR f.mental_health = d.mental_health)
+  AND (d.alcohol IS NULL OR f.alcohol = d.alcohol)
+  AND (d.domestic_abuse IS NULL OR f.domestic_abuse = d.domestic_abuse)
+  AND (d.self_initiated IS NULL OR f.self_initiated = d.self_initiated)
+"""
+
+# Events at the finest level as they are; events known only by a coarser area spread through ``down`` (which
+# holds no lookup from the finest level, so the join is a plain equi-join).
+FINE_SQL = """
+SELECT l.*, coalesce(d.to_code, l.area_code) AS fine_code, coalesce(d.weight, 1.0) AS weight
+FROM located l LEFT JOIN down d ON d.from_level = l.area_level AND d.from_code = l.area_code
+WHERE l.area_level = $finest OR d.to_code IS NOT NULL
 """
 
 # Counts at the finest level first, then carried up: a ratio of sums at every level.
-EVENT_COUNTS_SQL = """
-WITH fine_counts AS (
-  SELECT indicator, role, fine_code, month, sum(weight) AS n FROM matched WHERE NOT distinct_subjects GROUP BY ALL)
-SELECT c.indicator, c.role, r.level, r.area_code, c.month, sum(c.n * r.weight) AS n
-FROM fine_counts c JOIN rollup r USING (fine_code) GROUP BY ALL
+EVENT_COUNTS_SQL = f"""
+WITH located AS (
+  SELECT e.dataset, {SIGNATURE}, e.area_level, e.area_code, e.occurred_month AS month, count(*) AS events
+  FROM events e WHERE list_contains($datasets, e.dataset) AND e.area_level IS NOT NULL GROUP BY ALL),
+fine AS ({FINE_SQL}),
+fine_counts AS (
+  SELECT s.indicator, s.role, f.fine_code, f.month, sum(f.events * f.weight) AS n
+  FROM fine f JOIN signatures s USING ({SIGNATURE_KEYS}) WHERE NOT s.distinct_subjects GROUP BY ALL)
+SELECT c.indicator, r.level, r.area_code, c.month,
+  sum(c.n * r.weight) FILTER (WHERE c.role = 'numerator') AS numerator,
+  sum(c.n * r.weight) FILTER (WHERE c.role = 'denominator') AS denominator
+FROM fine_counts c JOIN rollup r USING (fine_code) GROUP BY c.indicator, r.level, r.area_code, c.month
 """
 
-# People are counted once per area and period, so they are counted directly at each level and period.
-PEOPLE_COUNTS_SQL = """
-SELECT m.indicator, m.role, r.level, r.area_code, p.period_type, p.period, count(DISTINCT m.subject_token)::DOUBLE AS n
-FROM matched m JOIN rollup r ON r.fine_code = m.fine_code AND r.best
-JOIN periods p ON p.indicator = m.indicator AND p.month = m.month
-WHERE m.distinct_subjects AND m.subject_token IS NOT NULL GROUP BY ALL
+# People are counted once per area and period, so each person is kept once per area of each level (the one
+# holding most of their small area) and month of the indicator's span (``i``: the month's number in it).
+PEOPLE_SEEN_SQL = f"""
+WITH located AS (
+  SELECT e.dataset, {SIGNATURE}, e.area_level, e.area_code, e.occurred_month AS month, e.subject_token
+  FROM events e WHERE list_contains($datasets, e.dataset) AND e.area_level IS NOT NULL
+    AND e.subject_token IS NOT NULL),
+fine AS ({FINE_SQL}),
+span AS (SELECT indicator, month, row_number() OVER (PARTITION BY indicator ORDER BY month) AS i FROM spans)
+SELECT DISTINCT s.indicator, s.role, r.level, r.area_code, f.subject_token, p.i
+FROM fine f JOIN signatures s USING ({SIGNATURE_KEYS})
+JOIN rollup r ON r.fine_code = f.fine_code AND r.best
+JOIN span p ON p.indicator = s.indicator AND p.month = f.month
+WHERE s.distinct_subjects
 """
+
+# People in each month, in each 12 months to a month, and in the whole span. A person seen in month i counts in
+# the rolling years ending in months i to i + 11, except those already counted for their previous month seen
+# (ending before that month + 12): each person adds 1 where that stretch starts and takes it off after it ends.
+PEOPLE_COUNTS_SQL = {
+    "month": "SELECT indicator, role, level, area_code, i, count(*) AS n FROM people_seen GROUP BY ALL",
+    "whole": """SELECT indicator, role, level, area_code, max(i) AS i, count(DISTINCT subject_token) AS n
+                FROM people_seen GROUP BY indicator, role, level, area_code""",
+    "rolling_12": """
+WITH stretches AS (
+  SELECT indicator, role, level, area_code, greatest(i, 12, coalesce(lag(i) OVER person + 12, 0)) AS first,
+         least(i + 11, t.months) AS last
+  FROM people_seen JOIN (SELECT indicator, count(*) AS months FROM spans GROUP BY 1) t USING (indicator)
+  WINDOW person AS (PARTITION BY indicator, role, level, area_code, subject_token ORDER BY i)),
+steps AS (
+  SELECT indicator, role, level, area_code, first AS i, 1 AS step FROM stretches WHERE first <= last
+  UNION ALL SELECT indicator, role, level, area_code, last + 1, -1 FROM stretches WHERE first <= last),
+totals AS (
+  SELECT indicator, role, level, area_code, i, sum(sum(step)) OVER (PARTITION BY indicator, role, level, area_code
+    ORDER BY i) AS n FROM steps GROUP BY indicator, role, level, area_code, i),
+held AS (
+  SELECT *, lead(i) OVER (PARTITION BY indicator, role, level, area_code ORDER BY i) AS until FROM totals)
+SELECT indicator, role, level, area_code, unnest(range(i, until)) AS i, n FROM held WHERE n > 0""",
+}
 
 # Residents as person-years: each month's population (the nearest year's estimate) ÷ 12, carried down to
 # the finest level and up to each level through the same lookups as the events.
@@ -259,11 +313,14 @@ chosen AS (SELECT m.month, arg_min(y.year, abs(y.year - year(m.month)) * 2 + (y.
            FROM months m, years y GROUP BY m.month),
 fine_pop AS (
   SELECT p.year, coalesce(d.to_code, p.area_code) AS fine_code, sum(p.population * coalesce(d.weight, 1.0)) AS people
-  FROM population p LEFT JOIN down d ON p.level <> $finest AND d.from_level = p.level AND d.from_code = p.area_code
+  FROM population p LEFT JOIN down d ON d.from_level = p.level AND d.from_code = p.area_code
   WHERE p.level = $finest OR d.to_code IS NOT NULL GROUP BY ALL)
 SELECT r.level, r.area_code, c.month, sum(f.people * r.weight) / 12.0 AS n
 FROM chosen c JOIN fine_pop f ON f.year = c.year JOIN rollup r USING (fine_code) GROUP BY ALL
 """
+SERIES_KEYS = ["indicator", "level", "area_code", "area_name"]
+PERIOD_KEYS = ["indicator", "level", "area_code", "period_type", "period"]
+ROLLING = 12  # months in a rolling period
 
 
 def _spans(con: duckdb.DuckDBPyConnection, indicators: list[Indicator]) -> pl.DataFrame:
@@ -281,93 +338,97 @@ def _spans(con: duckdb.DuckDBPyConnection, indicators: list[Indicator]) -> pl.Da
     return pl.DataFrame(rows, schema={"indicator": pl.String, "month": pl.Date}, orient="row")
 
 
-def _periods(spans: pl.DataFrame, periods: tuple[str, ...]) -> pl.DataFrame:
-    """(indicator, period_type, period, month): the months making up each period, named by its last month."""
-    index = pl.col("month").rank("ordinal").over("indicator")
-    parts = [spans.select("indicator", pl.lit("month").alias("period_type"), pl.col("month").alias("period"),
-                          "month")]
-    if "rolling_12" in periods:
-        ends = spans.with_columns(index.alias("end_index")).filter(pl.col("end_index") >= 12)
-        windows = spans.with_columns(index.alias("i")).join(ends.rename({"month": "period"}), on="indicator")
-        parts.append(windows.filter((pl.col("i") <= pl.col("end_index")) & (pl.col("i") > pl.col("end_index") - 12))
-                     .select("indicator", pl.lit("rolling_12").alias("period_type"), "period", "month"))
-    if "whole" in periods:
-        parts.append(spans.select("indicator", pl.lit("whole").alias("period_type"),
-                                  pl.col("month").max().over("indicator").alias("period"), "month"))
-    return pl.concat(parts)
-
-
 def _values(con: duckdb.DuckDBPyConnection, plan: _Plan, indicators: list[Indicator], periods: tuple[str, ...],
             unavailable: dict[str, str]) -> pl.DataFrame:
     spans = _spans(con, indicators)
     for indicator in indicators:
         if indicator.code not in set(spans.get_column("indicator").to_list()):
             unavailable[indicator.code] = "its datasets have no months in common"
+    if not periods:
+        return pl.DataFrame(schema=_empty_schema())
     con.register("spans", spans.to_arrow())
-    con.register("periods", _periods(spans, periods).to_arrow())
-    counts = _counts(con, plan, indicators)
-    frame = _with_areas(con, plan, _period_sums(counts, con.execute("SELECT * FROM periods").pl(), periods))
+    datasets = sorted({d for i in indicators for d in _datasets_of(i)})
+    con.execute(f"CREATE OR REPLACE TEMP TABLE signatures AS {SIGNATURES_SQL}", {"datasets": datasets})
+    frame = _period_sums(_monthly(con, plan, indicators, spans, datasets), periods)
+    if con.execute("SELECT count(*) FROM signatures WHERE distinct_subjects").fetchone()[0]:  # type: ignore[index]
+        frame = _with_people(frame, _people(con, plan, datasets, spans, periods))
     frame = _with_intervals(frame, [i for i in indicators if i.code not in unavailable], unavailable)
     frame = _with_comparisons(_with_peers(con, plan, frame))
     frame = frame.filter(pl.col("level").is_in(plan.reported))
     return frame.select(VALUE_COLUMNS).sort("indicator", "level", "area_code", "period_type", "period")
 
 
-def _counts(con: duckdb.DuckDBPyConnection, plan: _Plan, indicators: list[Indicator]) -> dict[str, pl.DataFrame]:
-    """Monthly sums (``events``: indicator, role, level, area_code, month, n), people per period (``people``)
-    and person-years (``residents``: level, area_code, month, n)."""
-    con.execute(f"CREATE OR REPLACE TEMP TABLE matched AS {MATCHED_SQL}", {"finest": plan.finest})
-    events = con.execute(EVENT_COUNTS_SQL).pl()
-    people = con.execute(PEOPLE_COUNTS_SQL).pl() if any(i.numerator.count == "distinct_subjects" or (
-        i.denominator.events and i.denominator.events.count == "distinct_subjects") for i in indicators) else None
-    needs_residents = any(i.denominator.population is not None for i in indicators)
-    residents = con.execute(PERSON_YEARS_SQL, {"finest": plan.finest}).pl() if needs_residents else None
-    population_of = {i.code: i.denominator.population is not None for i in indicators}
-    return {"events": events, "people": people, "residents": residents, "population_of": population_of}  # type: ignore[dict-item]
+def _monthly(con: duckdb.DuckDBPyConnection, plan: _Plan, indicators: list[Indicator], spans: pl.DataFrame,
+             datasets: list[str]) -> pl.DataFrame:
+    """Every area of every counted level in every month of each indicator's span (``i``: the month's number in
+    it), with the events counted (zero where none) and, for indicators of residents, person-years as the
+    denominator; sorted so that each area's months follow each other."""
+    events = con.execute(EVENT_COUNTS_SQL, {"finest": plan.finest, "datasets": datasets}).pl()
+    months = spans.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("indicator").alias("i"))
+    grid = months.join(_names(con, plan), how="cross").join(
+        events, on=["indicator", "level", "area_code", "month"], how="left")
+    population = [i.code for i in indicators if i.denominator.population is not None]
+    if population:
+        residents = con.execute(PERSON_YEARS_SQL, {"finest": plan.finest}).pl().rename({"n": "_residents"})
+        grid = grid.join(residents, on=["level", "area_code", "month"], how="left").with_columns(
+            pl.when(pl.col("indicator").is_in(population)).then(pl.col("_residents")).otherwise(pl.col("denominator"))
+            .alias("denominator")).drop("_residents")
+    return grid.with_columns(pl.col("numerator").fill_null(0.0), pl.col("denominator").fill_null(0.0)).sort(
+        *SERIES_KEYS, "month")
 
 
-def _period_sums(counts: dict[str, Any], periods: pl.DataFrame,
-                 chosen: tuple[str, ...]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]:
-    """The periods (with their number of months), event sums by role and person-years, for each period."""
-    keys = ["indicator", "level", "area_code", "period_type", "period"]
-    monthly = counts["events"].join(periods, on=["indicator", "month"])
-    sums = monthly.group_by(*keys, "role").agg(pl.col("n").sum())
-    if counts["people"] is not None:
-        people = counts["people"].select(*keys, "role", "n")
-        sums = pl.concat([sums, people], how="vertical_relaxed").group_by(*keys, "role").agg(pl.col("n").sum())
-    wide = sums.pivot(on="role", index=keys, values="n")
-    for role in ("numerator", "denominator"):
-        if role not in wide.columns:
-            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(role))
-    residents = _residents_by_period(counts, periods)
-    lengths = periods.group_by("indicator", "period_type", "period").agg(pl.len().alias("months"))
-    frame = lengths.filter(pl.col("period_type").is_in(list(chosen)))
-    return frame, wide, residents
-
-
-def _residents_by_period(counts: dict[str, Any], periods: pl.DataFrame) -> pl.DataFrame | None:
-    if counts["residents"] is None:
-        return None
-    population = [code for code, flag in counts["population_of"].items() if flag]
-    chosen = periods.filter(pl.col("indicator").is_in(population))
-    return (counts["residents"].join(chosen, on="month")
-            .group_by("indicator", "level", "area_code", "period_type", "period").agg(pl.col("n").sum()))
-
-
-def _with_areas(con: duckdb.DuckDBPyConnection, plan: _Plan,
-                parts: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]) -> pl.DataFrame:
-    """Every area of every reported level for every period, zero where nothing was counted."""
-    lengths, wide, residents = parts
+def _names(con: duckdb.DuckDBPyConnection, plan: _Plan) -> pl.DataFrame:
+    """(level, area_code, area_name) of every counted level, the whole place included."""
     names = con.execute("SELECT level, code AS area_code, name AS area_name FROM areas").pl()
-    names = pl.concat([names.filter(pl.col("level").is_in(plan.levels)),
-                       pl.DataFrame({"level": [PLACE_LEVEL], "area_code": [plan.place], "area_name": [plan.place_name]})
-                       .filter(pl.lit(PLACE_LEVEL in plan.levels))])
-    keys = ["indicator", "level", "area_code", "period_type", "period"]
-    grid = lengths.join(names, how="cross").join(wide, on=keys, how="left")
-    if residents is not None:
-        grid = grid.join(residents.rename({"n": "_residents"}), on=keys, how="left").with_columns(
-            pl.coalesce("_residents", "denominator").alias("denominator")).drop("_residents")
-    return grid.with_columns(pl.col("numerator").fill_null(0.0), pl.col("denominator").fill_null(0.0))
+    return pl.concat([names.filter(pl.col("level").is_in(plan.levels)),
+                      pl.DataFrame({"level": [PLACE_LEVEL], "area_code": [plan.place], "area_name": [plan.place_name]})
+                      .filter(pl.lit(PLACE_LEVEL in plan.levels))])
+
+
+def _period_sums(monthly: pl.DataFrame, periods: tuple[str, ...]) -> pl.DataFrame:
+    """Numerator and denominator summed over each period: the month itself, the 12 months to it (the 12 rows
+    to it, each area having a row for every month) and the whole span."""
+    sums = ("numerator", "denominator")
+    parts = []
+    if "month" in periods:
+        parts.append(monthly.select(*SERIES_KEYS, pl.lit("month").alias("period_type"), pl.col("month").alias("period"),
+                                    pl.lit(1, pl.UInt32).alias("months"), *sums))
+    if "rolling_12" in periods:
+        windows = [pl.sum_horizontal(pl.col(c).shift(k) for k in range(ROLLING)).alias(c) for c in sums]
+        parts.append(monthly.with_columns(windows).filter(pl.col("i") >= ROLLING).select(
+            *SERIES_KEYS, pl.lit("rolling_12").alias("period_type"), pl.col("month").alias("period"),
+            pl.lit(ROLLING, pl.UInt32).alias("months"), *sums))
+    if "whole" in periods:
+        parts.append(monthly.group_by(SERIES_KEYS).agg(
+            pl.lit("whole").alias("period_type"), pl.col("month").max().alias("period"),
+            pl.len().alias("months"), *(pl.col(c).sum() for c in sums)))
+    return pl.concat(parts)
+
+
+def _people(con: duckdb.DuckDBPyConnection, plan: _Plan, datasets: list[str], spans: pl.DataFrame,
+            periods: tuple[str, ...]) -> pl.DataFrame:
+    """People counted once in each area for each period: (PERIOD_KEYS, numerator, denominator)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE people_seen AS {PEOPLE_SEEN_SQL}",
+                {"finest": plan.finest, "datasets": datasets})
+    months = spans.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).over("indicator").alias("i"))
+    parts = [con.execute(PEOPLE_COUNTS_SQL[kind]).pl().with_columns(pl.lit(kind).alias("period_type"))
+             for kind in PERIODS if kind in periods]
+    counted = pl.concat(parts, how="vertical_relaxed").with_columns(pl.col("i").cast(pl.Int64))
+    long = counted.join(months.rename({"month": "period"}), on=["indicator", "i"]).select(
+        *PERIOD_KEYS, "role", pl.col("n").cast(pl.Float64))
+    wide = long.pivot(on="role", index=PERIOD_KEYS, values="n")
+    return wide.with_columns(pl.lit(None, pl.Float64).alias(c) for c in ("numerator", "denominator")
+                             if c not in wide.columns)
+
+
+def _with_people(frame: pl.DataFrame, people: pl.DataFrame) -> pl.DataFrame:
+    """People added to the counts of events (an indicator's role counts either events or people)."""
+    chosen = pl.col("indicator").is_in(people.get_column("indicator").unique().implode())
+    counted = frame.filter(chosen).join(people.rename({"numerator": "_n", "denominator": "_d"}), on=PERIOD_KEYS,
+                                        how="left")
+    counted = counted.with_columns((pl.col("numerator") + pl.col("_n").fill_null(0.0)).alias("numerator"),
+                                   (pl.col("denominator") + pl.col("_d").fill_null(0.0)).alias("denominator"))
+    return pl.concat([frame.filter(~chosen), counted.drop("_n", "_d")])
 
 
 # -- intervals and comparisons ------------------------------------------------------------------------
@@ -375,9 +436,10 @@ def _with_areas(con: duckdb.DuckDBPyConnection, plan: _Plan,
 
 def _with_intervals(frame: pl.DataFrame, indicators: list[Indicator], unavailable: dict[str, str]) -> pl.DataFrame:
     parts = []
+    by_indicator = frame.partition_by("indicator", as_dict=True)
     for indicator in indicators:
-        part = frame.filter(pl.col("indicator") == indicator.code).sort("level", "area_code", "period_type", "period")
-        if part.is_empty():
+        part = by_indicator.get((indicator.code,))
+        if part is None or part.is_empty():
             continue
         try:
             value, lower, upper = _interval(indicator, part["numerator"].to_numpy(), part["denominator"].to_numpy())
@@ -402,7 +464,21 @@ def _interval(indicator: Indicator, numerator: np.ndarray, denominator: np.ndarr
         with np.errstate(divide="ignore", invalid="ignore"):
             value = np.where(denominator > 0, numerator / denominator * multiplier, np.nan)
         return value, np.full_like(value, np.nan), np.full_like(value, np.nan)
-    return intervals.rate(numerator, denominator, multiplier=multiplier, method=indicator.ci_method.value)
+    return _rate(numerator, denominator, multiplier, indicator.ci_method.value)
+
+
+def _rate(numerator: np.ndarray, denominator: np.ndarray, multiplier: float, method: str) -> tuple[np.ndarray, ...]:
+    """``intervals.rate``, working out the limits of each distinct count once (they depend on the count alone, and
+    the exact ones are costly), then scaling them as it does."""
+    counts, index = np.unique(np.asarray(numerator, dtype=float), return_inverse=True)
+    _, lower, upper = intervals.rate(counts, 1.0, multiplier=1.0, method=method)
+    denominator = np.asarray(denominator, dtype=float)
+    if (denominator < 0).any():
+        intervals.rate(numerator, denominator, multiplier=multiplier, method=method)  # its error, naming the value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(denominator == 0, np.nan, multiplier / denominator)
+    return numerator * scale, lower[index.reshape(np.shape(numerator))] * scale, upper[index.reshape(
+        np.shape(numerator))] * scale
 
 
 def _with_peers(con: duckdb.DuckDBPyConnection, plan: _Plan, frame: pl.DataFrame) -> pl.DataFrame:
@@ -458,11 +534,9 @@ def _empty_schema() -> dict[str, Any]:
 # -- lineage ---------------------------------------------------------------------------------------------
 
 
-def _lineage(con: duckdb.DuckDBPyConnection, plan: _Plan, stored: StoredFramework,
-             indicator: Indicator) -> dict[str, Any]:
-    loads = dict(con.execute("SELECT dataset, list(DISTINCT load_id ORDER BY load_id) FROM events_stored "
-                             "WHERE list_contains($datasets, dataset) GROUP BY 1",
-                             {"datasets": _datasets_of(indicator)}).fetchall())
+def _lineage(plan: _Plan, stored: StoredFramework, indicator: Indicator,
+             loads_by_dataset: dict[str, list[str]]) -> dict[str, Any]:
+    loads = {d: loads_by_dataset[d] for d in _datasets_of(indicator) if d in loads_by_dataset}
     method = "dsr_dobson" if indicator.ci_method is CiMethod.DSR else indicator.ci_method.value
     residents = indicator.denominator.population is not None
     return {
@@ -475,3 +549,9 @@ def _lineage(con: duckdb.DuckDBPyConnection, plan: _Plan, stored: StoredFramewor
         "finest_level": plan.finest, "lookups": {PLACE_LEVEL: "sum of every area", **plan.up},
         "peers": PEERS, "disclosure": indicator.disclosure.value,
     }
+
+
+def value_interval(indicator: Indicator, numerator: np.ndarray, denominator: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Value, lower and upper limit from a numerator and denominator, by the indicator's method (nan where undefined):
+    the same calculation as the values table, for figures recomputed from published counts."""
+    return _interval(indicator, numerator, denominator)
