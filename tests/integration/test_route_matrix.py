@@ -31,6 +31,7 @@ from tests.support.web_client import PASSWORD, AppClient, add_user
 from wholeplace.governance.access import Role
 from wholeplace.governance.agreements import AgreementStatus, parse_agreement
 from wholeplace.governance.registry import get_agreement, save_agreement, set_status
+from wholeplace.outcomes.framework import import_framework
 from wholeplace.web.app import create_app
 
 PAGE, API = 303, 401  # anonymous: sent to sign in / told to send a token
@@ -121,7 +122,43 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/api/v1/overview/areas"): Access("/api/v1/overview/areas?partner=police-otherton-police", API,
                                               without_agreement=dict.fromkeys(ROLES, 422)),
     ("GET", "/api/v1/overview/months"): Access("/api/v1/overview/months", API),
+    # Shared outcomes (the matrix place has MATRIX_FRAMEWORK); residents' pages need no sign-in.
+    ("GET", "/outcomes"): Access("/outcomes", PAGE),
+    ("GET", "/outcomes/places/{level}/{code}"): Access("/outcomes/places/ward/E05000001", PAGE),
+    ("GET", "/outcomes/indicators/{code}"): Access("/outcomes/indicators/matrix-events?level=ward&area=E05000001",
+                                                    PAGE),
+    ("GET", "/outcomes/scorecards/{outcome}"): Access("/outcomes/scorecards/matrix-safer", PAGE),
+    ("GET", "/outcomes/framework"): Access("/outcomes/framework", PAGE),
+    ("POST", "/outcomes/framework"): Access("/outcomes/framework", PAGE, GOVERNANCE | {Role.IG_OFFICER: 422,
+                                                                                     Role.ADMINISTRATOR: 422}, form={}),
+    ("GET", "/outcomes/board-pack.{fmt}"): Access("/outcomes/board-pack.html", PAGE),
+    ("GET", "/outcomes/exports/values.{fmt}"): Access("/outcomes/exports/values.csv", PAGE),
+    ("GET", "/public/outcomes"): Access("/public/outcomes", 200),
+    ("GET", "/public/outcomes/places/{level}/{code}"): Access("/public/outcomes/places/ward/E05000001", 200),
+    ("GET", "/public/outcomes/indicators/{code}"): Access("/public/outcomes/indicators/matrix-events", 200),
+    ("GET", "/api/v1/outcomes/indicators"): Access("/api/v1/outcomes/indicators", API),
+    ("GET", "/api/v1/outcomes/values"): Access("/api/v1/outcomes/values?per_page=5", API),
+    ("GET", "/api/v1/outcomes/indicators/{code}/signals"): Access(
+        "/api/v1/outcomes/indicators/matrix-events/signals?level=ward", API),
 }
+
+MATRIX_FRAMEWORK = """
+code: matrix
+name: Matrix outcomes
+place: {code: squareton, name: Squareton}
+outcomes:
+  - code: matrix-safer
+    title: Squareton is safer
+    indicators:
+      - code: matrix-events
+        title: Testshire street crimes among Testshire street crimes
+        numerator: {datasets: [police-uk-street-testshire-police]}
+        denominator: {events: {datasets: [police-uk-street-testshire-police]}}
+        multiplier: 100
+        unit: "%"
+        polarity: neutral
+        ci_method: wilson
+"""
 
 
 MATRIX_AGREEMENT = """
@@ -181,6 +218,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
         add_user(built, role=role.value, email=f"{role.value}@matrix.example.org")
     text = MATRIX_AGREEMENT
     save_agreement(stores=built.state.stores, agreement=parse_agreement(yaml.safe_load(text), text=text))
+    import_framework(stores=built.state.stores, text=MATRIX_FRAMEWORK)
     yield built
     built.state.stores.close()
 

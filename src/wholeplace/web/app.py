@@ -18,7 +18,19 @@ from fastapi.staticfiles import StaticFiles
 import wholeplace
 from wholeplace.settings import Settings
 from wholeplace.store import open_stores
-from wholeplace.web import admin, agreement_pages, api, audit_pages, data_pages, exports, pages, purpose, sign_in
+from wholeplace.web import (
+    admin,
+    agreement_pages,
+    api,
+    audit_pages,
+    data_pages,
+    exports,
+    outcome_api,
+    outcome_pages,
+    pages,
+    purpose,
+    sign_in,
+)
 from wholeplace.web.auth import AuthMiddleware
 from wholeplace.web.errors import install_error_handlers
 from wholeplace.web.oidc import install_oidc, load_providers
@@ -49,7 +61,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=2000)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (pages.health_router, api.router, pages.router, data_pages.router, sign_in.router, admin.router,
-                   audit_pages.router, agreement_pages.router, purpose.router, exports.router):
+                   audit_pages.router, agreement_pages.router, purpose.router, exports.router, outcome_pages.router,
+                   outcome_api.router):
         app.include_router(router)
     install_oidc(app, load_providers(settings.oidc_providers))
     install_error_handlers(app)

@@ -37,8 +37,8 @@ from wholeplace.web.sessions import (
     start_session,
 )
 
-PUBLIC_PATHS = frozenset({"/health", "/accessibility", "/sign-in"})
-PUBLIC_PREFIXES = ("/static/", "/sign-in/")
+PUBLIC_PATHS = frozenset({"/health", "/accessibility", "/sign-in", "/public/outcomes"})
+PUBLIC_PREFIXES = ("/static/", "/sign-in/", "/public/outcomes/")  # residents' outcome pages need no sign-in
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"

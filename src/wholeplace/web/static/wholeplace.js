@@ -47,7 +47,7 @@
         onEachFeature: function (feature, shape) {
           var count = data.counts[feature.properties.code];
           var shown = count === null ? data.hidden + " (a small number, hidden)" : (count || 0).toLocaleString("en-GB");
-          shape.bindTooltip(feature.properties.name + ": " + shown + " events", { sticky: true });
+          shape.bindTooltip(feature.properties.name + ": " + shown + " " + (data.unit || "events"), { sticky: true });
         }
       }).addTo(map);
       map.fitBounds(layer.getBounds());
