@@ -24,6 +24,8 @@ from wholeplace.web import (
     api,
     audit_pages,
     data_pages,
+    demand_api,
+    demand_pages,
     exports,
     outcome_api,
     outcome_pages,
@@ -62,7 +64,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (pages.health_router, api.router, pages.router, data_pages.router, sign_in.router, admin.router,
                    audit_pages.router, agreement_pages.router, purpose.router, exports.router, outcome_pages.router,
-                   outcome_api.router):
+                   outcome_api.router, demand_pages.router, demand_api.router):
         app.include_router(router)
     install_oidc(app, load_providers(settings.oidc_providers))
     install_error_handlers(app)
