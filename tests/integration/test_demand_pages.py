@@ -174,3 +174,20 @@ def test_the_report_section_renders_to_a_pdf_whose_text_can_be_read(app: FastAPI
     pdf.write_bytes(to_pdf(document(report.html)))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "Right Care, Right Person" in text and "Response and time lost" in text
+
+
+def test_the_report_downloads_as_a_page_and_a_tagged_pdf_and_each_is_audited(app: FastAPI, viewer: AppClient):
+    import shutil
+    import subprocess
+
+    before = audit_search.search(stores=app.state.stores, action="disclosure", limit=1)[1]
+    page = viewer.get("/demand/report.html")
+    assert page.status_code == 200 and "Demand profile" in page.text and "data:image/svg+xml;base64," in page.text
+    assert "/demand/report.pdf" in viewer.get("/demand").text
+    pdf = viewer.get("/demand/report.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    if shutil.which("pdfinfo") is None:
+        pytest.fail("pdfinfo is missing: scripts/setup --test installs poppler-utils")
+    info = subprocess.run(["pdfinfo", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
+    assert re.search(r"Tagged:\s+yes", info)
+    assert audit_search.search(stores=app.state.stores, action="disclosure", limit=1)[1] == before + 2

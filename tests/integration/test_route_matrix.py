@@ -126,6 +126,7 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/demand"): Access("/demand", PAGE),
     ("GET", "/demand/{section}"): Access("/demand/repeat", PAGE),
     ("GET", "/demand/{section}.{fmt}"): Access("/demand/profile.csv?table=source", PAGE),
+    ("GET", "/demand/report.{fmt}"): Access("/demand/report.html", PAGE),
     ("POST", "/demand/failure/samples"): Access("/demand/failure/samples", PAGE, ANALYSTS | {Role.ANALYST: 422},
                                                 form={}),
     ("GET", "/demand/failure/samples/{sample_id}"): Access("/demand/failure/samples/none", PAGE,

@@ -13,13 +13,14 @@ from urllib.parse import quote
 
 import polars as pl
 from fastapi import APIRouter, Form, Path, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from wholeplace.demand import response as demand_response
 from wholeplace.demand import sample_coding
 from wholeplace.errors import UserError
 from wholeplace.governance.access import AccessLevel, AccessRefused, refuse
 from wholeplace.governance.scope import ReadScope, authorise_records
+from wholeplace.reports import demand_section
 from wholeplace.store.stores import Stores
 from wholeplace.web import demand_forms, exports
 from wholeplace.web.auth import CurrentUserDep
@@ -50,6 +51,18 @@ def demand_index(request: Request, templates: TemplatesDep, scope: PageScopeDep)
     return templates.TemplateResponse(request, "demand_index.html", {
         "sections": [(name, title, INTRO[name]) for name, title in demand_forms.TITLES.items()],
         "statement": scope.rule.statement()})
+
+
+@router.get("/demand/report.{fmt}", name="demand_report")
+def demand_report(fmt: Literal["html", "pdf"], stores: StoresDep, scope: PageScopeDep) -> Response:
+    """The demand section of reports on its own: every summary page's words, charts (drawn offline) and tables."""
+    report = demand_section.demand_section(stores=stores, scope=scope)
+    exports.record_disclosure(stores, scope, {"export": "demand report", "format": fmt, "charts": report.charts})
+    page = demand_section.document(report.html, title="Demand")
+    if fmt == "html":
+        return HTMLResponse(page)
+    return Response(demand_section.to_pdf(page), media_type="application/pdf",
+                    headers={"Content-Disposition": 'attachment; filename="demand-report.pdf"'})
 
 
 @router.get("/demand/{section}.{fmt}", name="demand_export")
