@@ -14,8 +14,10 @@ peak memory is its own:
 
 DuckDB runs ``profile_events`` and ``repeat_events`` over a view of the Parquet files; pandas
 reads the columns it needs and computes the same figures, which are compared. Times include
-reading the files. Run: ``.venv/bin/python benchmarks/demand_profile_repeat.py [events]``
-(targets: DuckDB under 10 s and 4 GB, at least 5x faster than pandas).
+reading the files, not importing libraries (DuckDB's client imports pandas the first time it
+binds a value, so that is done before its clock starts, as on a running server). Run:
+``.venv/bin/python benchmarks/demand_profile_repeat.py [events]`` (targets: DuckDB under 10 s
+and 4 GB, at least 5x faster than pandas).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ CATEGORIES = [f"category_{i:02d}" for i in range(30)]
 CALLER_TYPES = ['{"caller_type":"PUBLIC"}', '{"caller_type":"HEALTH"}', '{"caller_type":"SOCIAL CARE"}',
                 '{"caller_type":"OFFICER"}']
 BREAKDOWNS = ["period", "category_opening", "source"]
+PUBLIC, OTHER, OFFICER = 0, 1, 2  # the pandas side's source codes
 
 
 # -- the synthetic events ------------------------------------------------------------------------
@@ -113,6 +116,10 @@ def run_duckdb(folder: Path) -> dict[str, Any]:
     from wholeplace.demand.profile import profile_events
     from wholeplace.demand.repeat import repeat_events
 
+    # DuckDB's Python client imports pandas, numpy and pyarrow (about a second) the first time it
+    # binds a value to a query; a running product pays that once, long before, just as each side
+    # here has imported its libraries before its clock starts.
+    duckdb.connect().execute("SELECT $warm_up", {"warm_up": 0})
     started = time.perf_counter()
     con = duckdb.connect(config={"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"})
     con.execute("SET memory_limit = '4GB'")
@@ -143,21 +150,22 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     started = time.perf_counter()
     columns = ["occurred_month", "received_at", "dispatched_at", "closed_at", "category_opening",
                "flag_self_initiated", "attributes", "address_token"]
-    frame = pd.read_parquet(folder, columns=columns)
+    # Written for speed, as a pandas user would: months as datetime64 rather than Python dates, and the
+    # source as a small integer code named only in the totals.
+    frame = pd.read_parquet(folder, columns=columns, to_pandas_kwargs={"date_as_object": False})
     codes, uniques = pd.factorize(frame["attributes"])
     caller_types = np.array([str(json.loads(u).get("caller_type", "")).strip().upper() for u in uniques])
     other = ~np.isin(caller_types, ["PUBLIC", "OFFICER", ""])
-    source = np.where(frame["flag_self_initiated"], "officer_initiated",
-                      np.where(other[codes], "other_agency", "public"))
-    frame["source"] = source
+    frame["source"] = np.where(frame["flag_self_initiated"], np.int8(OFFICER),
+                               np.where(other[codes], np.int8(OTHER), np.int8(PUBLIC))).astype(np.int8)
     frame["hours"] = ((frame["closed_at"] - frame["dispatched_at"]).dt.total_seconds() / 3600).fillna(0.0)
     keys = ["occurred_month", "category_opening", "source"]
     counts = frame.groupby(keys).size()
     hours = frame.groupby(keys)["hours"].sum()
-    clock = frame.groupby([frame["received_at"].dt.hour, frame["received_at"].dt.dayofweek]).size()
-    public = frame["source"] != "officer_initiated"
+    clock = frame.groupby([frame["received_at"].dt.hour, frame["received_at"].dt.day_of_week]).size()
+    public = frame["source"] != OFFICER
     totals = {"all": float(len(frame)), "public": float(public.sum()),
-              "other_agency": float((frame["source"] == "other_agency").sum()),
+              "other_agency": float((frame["source"] == OTHER).sum()),
               "officer_initiated": float((~public).sum())}
     repeat, top, per_entity = _pandas_repeat(frame[public])
     seconds = time.perf_counter() - started

@@ -37,13 +37,21 @@ TIME_SQL = "coalesce(e.received_at, e.occurred_at)"  # when the demand arose, to
 # Attributes are written as compact JSON, so plain substring tests settle most rows; only the
 # rest go through two RE2 matches (any spacing or case): several times faster than parsing JSON.
 CALLER_TYPE = r'(?s).*"caller_type"\s*:\s*'
-SOURCE_SQL = ("CASE WHEN e.flag_self_initiated THEN 'officer_initiated' "
-              "WHEN NOT contains(e.attributes, '\"caller_type\"') THEN 'public' "
-              "WHEN contains(e.attributes, '\"caller_type\":\"PUBLIC\"') "
-              "OR contains(e.attributes, '\"caller_type\":\"OFFICER\"') THEN 'public' "
-              f"WHEN regexp_full_match(e.attributes, '{CALLER_TYPE}\"[^\"]*[^\"\\s][^\"]*\".*') "
-              f"AND NOT regexp_full_match(e.attributes, '{CALLER_TYPE}\"\\s*(?i:public|officer)\\s*\".*') "
-              "THEN 'other_agency' ELSE 'public' END")
+SOURCES = ("public", "other_agency", "officer_initiated")  # a source's code is its place here
+
+
+def _source_case(public: str, other_agency: str, officer_initiated: str) -> str:
+    return (f"CASE WHEN e.flag_self_initiated THEN {officer_initiated} "
+            f"WHEN NOT contains(e.attributes, '\"caller_type\"') THEN {public} "
+            "WHEN contains(e.attributes, '\"caller_type\":\"PUBLIC\"') "
+            f"OR contains(e.attributes, '\"caller_type\":\"OFFICER\"') THEN {public} "
+            f"WHEN regexp_full_match(e.attributes, '{CALLER_TYPE}\"[^\"]*[^\"\\s][^\"]*\".*') "
+            f"AND NOT regexp_full_match(e.attributes, '{CALLER_TYPE}\"\\s*(?i:public|officer)\\s*\".*') "
+            f"THEN {other_agency} ELSE {public} END")
+
+
+SOURCE_SQL = _source_case(*(f"'{name}'" for name in SOURCES))
+SOURCE_CODE_SQL = _source_case(*(str(code) for code in range(len(SOURCES))))  # cheaper to group by than names
 EVENT_FILTERS = ("($datasets IS NULL OR list_contains($datasets, e.dataset)) AND ($dataset IS NULL OR e.dataset = "
                  "$dataset) AND ($month_from IS NULL OR e.occurred_month >= $month_from) AND ($month_to IS NULL OR "
                  "e.occurred_month <= $month_to)")
@@ -148,10 +156,9 @@ def profile_events(
     _check_request(con, by=by, measure=measure, level=level, period=period, hours_basis=hours_basis,
                    dataset=dataset, datasets=datasets)
     params = filter_params(datasets=datasets, dataset=dataset, month_from=month_from, month_to=month_to)
-    bases = ([hours_basis] if hours_basis else list(HOURS_BASES)) if measure == "hours" else []
-    cells = _cells(con, params | ({"level": level} if "area" in by else {}), by=by, period=period, bases=bases)
+    params |= {"level": level} if "area" in by else {}
+    cells, basis = _cells_and_basis(con, params, by=by, period=period, measure=measure, hours_basis=hours_basis)
     coverage = _coverage(cells)
-    basis = _hours_basis(coverage, hours_basis) if measure == "hours" else None
     usable, not_available = _usable_datasets(coverage, by=by, period=period, basis=basis, measure=measure)
     frame, invalid = _profile_frame(cells.filter(pl.col("_dataset").is_in(usable)), by=by, basis=basis)
     frame = _with_area_names(con, frame, level) if "area" in by else frame
@@ -182,45 +189,73 @@ def _check_request(con: duckdb.DuckDBPyConnection, *, by: list[str], measure: st
     check_dataset(con, dataset=dataset, datasets=datasets)
 
 
+def _cells_and_basis(con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, by: list[str], period: str,
+                     measure: str, hours_basis: str | None) -> tuple[pl.DataFrame, str | None]:
+    """The cells, and for hours the basis: the one chosen, else deployment where any event has
+    dispatch and closing times, else time on scene (read in a second pass, only then)."""
+    if measure != "hours":
+        return _cells(con, params, by=by, period=period, bases=[]), None
+    basis = hours_basis or "deployment"
+    cells = _cells(con, params, by=by, period=period, bases=[basis])
+    if hours_basis is None and not cells["_deployment"].sum():
+        basis = "on_scene"
+        cells = _cells(con, params, by=by, period=period, bases=[basis])
+    return cells, basis
+
+
 def _cells(con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, by: list[str], period: str,
            bases: list[str]) -> pl.DataFrame:
-    """One pass over the events: per dataset, breakdown cell and source, the events, how many
-    have a clock time, a date and each interval, and the hours of each basis asked for
-    (events whose interval runs backwards are counted apart, not summed)."""
-    columns = [f"{_expression(name, period)} AS {name}" for name in by]
-    hours = []
-    for basis in bases:
-        interval = f"((epoch(e.closed_at) - epoch({HOURS_BASES[basis][0]})) / 3600.0)"
-        hours += [f"coalesce(sum({interval}) FILTER (WHERE {interval} >= 0), 0.0) AS _hours_{basis}",
-                  f"count(*) FILTER (WHERE {interval} < 0) AS _invalid_{basis}"]
+    """One pass over the events: per dataset, breakdown cell and source, the events, the hours of
+    each basis asked for (events whose interval runs backwards are counted apart, not summed), and
+    only the coverage counts this request is judged by (``_coverage_sql``). Source is grouped by
+    its code and named afterwards, which groups faster than by its name."""
+    keys = [f"{_expression(name, period)} AS {name}, " for name in by if name != "source"]
+    measures = ["count(*) AS _events", *_coverage_sql(by, period, bases), *_hours_sql(bases)]
     join = ("LEFT JOIN point_places pp ON pp.longitude = e.longitude AND pp.latitude = e.latitude "
             "AND pp.level = $level" if "area" in by else "")
     sql = f"""
-      SELECT e.dataset AS _dataset, {', '.join(columns)}, {SOURCE_SQL} AS _source,
-        any_value(e.time_precision) AS _precision, count(*) AS _events,
-        count(*) FILTER (WHERE {CLOCK} AND {TIME_SQL} IS NOT NULL) AS _clock,
-        count(*) FILTER (WHERE {DATED} AND {TIME_SQL} IS NOT NULL) AS _dated,
-        count(*) FILTER (WHERE e.dispatched_at IS NOT NULL AND e.closed_at IS NOT NULL) AS _deployment,
-        count(*) FILTER (WHERE e.arrived_at IS NOT NULL AND e.closed_at IS NOT NULL) AS _on_scene
-        {''.join(', ' + h for h in hours)}
+      SELECT e.dataset AS _dataset, {''.join(keys)}{SOURCE_CODE_SQL} AS _source, {', '.join(measures)}
       FROM events_stored e {join} WHERE {EVENT_FILTERS} GROUP BY ALL"""
-    return con.execute(sql, params).pl()
+    cells = con.execute(sql, params).pl().with_columns(
+        pl.col("_source").replace_strict(dict(enumerate(SOURCES)), return_dtype=pl.String))
+    return cells.with_columns(source=pl.col("_source")) if "source" in by else cells
+
+
+def _coverage_sql(by: list[str], period: str, bases: list[str]) -> list[str]:
+    """How many events have a clock time (for hour of day), a date (for day of week, week and day)
+    and each interval asked for: only what ``_why_not`` will look at, as each costs a column read."""
+    dated = "weekday" in by or ("period" in by and period != "month")
+    counts = ([f"count({TIME_SQL}) FILTER (WHERE {CLOCK}) AS _clock"] if "hour" in by else []) + (
+        [f"count({TIME_SQL}) FILTER (WHERE {DATED}) AS _dated"] if dated else [])
+    precision = ["any_value(e.time_precision) AS _precision"] if counts else []
+    return precision + counts + [f"count({_interval_sql(basis)}) AS _{basis}" for basis in bases]
+
+
+def _hours_sql(bases: list[str]) -> list[str]:
+    """Hours of each basis from whole microseconds (exact sums), and the intervals running backwards."""
+    hours = []
+    for basis in bases:
+        interval = _interval_sql(basis)
+        hours += [f"coalesce(CAST(sum(greatest({interval}, 0)) AS DOUBLE) / 3600e6, 0.0) AS _hours_{basis}",
+                  f"count(*) FILTER (WHERE {interval} < 0) AS _invalid_{basis}"]
+    return hours
+
+
+def _interval_sql(basis: str) -> str:
+    return f"(epoch_us(e.closed_at) - epoch_us({HOURS_BASES[basis][0]}))"
+
+
+COVERAGE = ("events", "clock", "dated", "deployment", "on_scene")
 
 
 def _coverage(cells: pl.DataFrame) -> pl.DataFrame:
-    """Per dataset: events, and how many have a clock time, a date, and each kind of interval."""
-    counts = ["events", "clock", "dated", "deployment", "on_scene"]
-    return cells.group_by("_dataset").agg(*[pl.col(f"_{c}").sum().alias(c) for c in counts],
-                                          pl.col("_precision").first().alias("time_precision")
+    """Per dataset: events, and how many have a clock time, a date, and each kind of interval
+    (null where the request did not need to count them)."""
+    sums = [pl.col(f"_{c}").sum().alias(c) if f"_{c}" in cells.columns else pl.lit(None, pl.Int64).alias(c)
+            for c in COVERAGE]
+    precision = pl.col("_precision").first() if "_precision" in cells.columns else pl.lit(None, pl.String)
+    return cells.group_by("_dataset").agg(*sums, precision.alias("time_precision")
                                           ).rename({"_dataset": "dataset"}).sort("dataset")
-
-
-def _hours_basis(coverage: pl.DataFrame, chosen: str | None) -> str:
-    if chosen is not None:
-        return chosen
-    if coverage.height and coverage["deployment"].sum() > 0:
-        return "deployment"
-    return "on_scene"
 
 
 def _usable_datasets(coverage: pl.DataFrame, *, by: list[str], period: str, basis: str | None,
