@@ -42,6 +42,7 @@ ADMINISTRATORS = dict.fromkeys(ROLES, 403) | {Role.ADMINISTRATOR: 200}
 GOVERNANCE = dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 200, Role.ADMINISTRATOR: 200}
 ANALYSTS = dict.fromkeys(ROLES, 403) | {Role.ANALYST: 200}  # record-level reads
 NOBODY = dict.fromkeys(ROLES, 403)
+NOT_FOUND = dict.fromkeys(ROLES, 404)
 AGREEMENTS = ("without", "with")
 PURPOSE = "demand_analysis"
 WHY = "justification=checking+the+matrix+of+routes"
@@ -155,6 +156,18 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/public/outcomes"): Access("/public/outcomes", 200),
     ("GET", "/public/outcomes/places/{level}/{code}"): Access("/public/outcomes/places/ward/E05000001", 200),
     ("GET", "/public/outcomes/indicators/{code}"): Access("/public/outcomes/indicators/matrix-events", 200),
+    # The Open Referral UK API is open data: no sign-in, no key; an unknown id is a 404 for everyone.
+    ("GET", "/oruk/"): Access("/oruk/", 200),
+    ("GET", "/oruk/services"): Access("/oruk/services?page=1", 200),
+    ("GET", "/oruk/services/{service_id}"): Access("/oruk/services/none", 404, NOT_FOUND),
+    ("GET", "/oruk/service_at_locations"): Access("/oruk/service_at_locations", 200),
+    ("GET", "/oruk/service_at_locations/{record_id}"): Access("/oruk/service_at_locations/none", 404, NOT_FOUND),
+    ("GET", "/oruk/taxonomies"): Access("/oruk/taxonomies", 200),
+    ("GET", "/oruk/taxonomies/{record_id}"): Access("/oruk/taxonomies/none", 404, NOT_FOUND),
+    ("GET", "/oruk/taxonomy_terms"): Access("/oruk/taxonomy_terms", 200),
+    ("GET", "/oruk/taxonomy_terms/{record_id}"): Access("/oruk/taxonomy_terms/none", 404, NOT_FOUND),
+    ("GET", "/oruk/organizations"): Access("/oruk/organizations", 200),
+    ("GET", "/oruk/organizations/{record_id}"): Access("/oruk/organizations/none", 404, NOT_FOUND),
     ("GET", "/api/v1/outcomes/indicators"): Access("/api/v1/outcomes/indicators", API),
     ("GET", "/api/v1/outcomes/values"): Access("/api/v1/outcomes/values?per_page=5", API),
     ("GET", "/api/v1/outcomes/indicators/{code}/signals"): Access(

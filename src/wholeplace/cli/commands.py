@@ -13,6 +13,7 @@ from wholeplace import provenance
 from wholeplace.cli.agreements import agreements_app
 from wholeplace.cli.audit import audit_app, retention_app
 from wholeplace.cli.demand import demand_app
+from wholeplace.cli.directory import directory_app
 from wholeplace.cli.main import DataDirOption, app, cli_actor, console, fail, make_settings
 from wholeplace.cli.outcomes import outcomes_app
 from wholeplace.cli.progress import RichReporter, step
@@ -32,6 +33,7 @@ app.add_typer(agreements_app, name="agreements")
 app.add_typer(users_app, name="users")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(demand_app, name="demand")
+app.add_typer(directory_app, name="directory")
 app.command("spc")(spc_command)
 
 FilesArgument = Annotated[list[Path], typer.Argument(help="Files to load (plain or gzip).")]

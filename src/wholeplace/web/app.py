@@ -27,6 +27,7 @@ from wholeplace.web import (
     demand_api,
     demand_pages,
     exports,
+    oruk_api,
     outcome_api,
     outcome_pages,
     pages,
@@ -64,7 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (pages.health_router, api.router, pages.router, data_pages.router, sign_in.router, admin.router,
                    audit_pages.router, agreement_pages.router, purpose.router, exports.router, outcome_pages.router,
-                   outcome_api.router, demand_pages.router, demand_api.router):
+                   outcome_api.router, demand_pages.router, demand_api.router, oruk_api.router):
         app.include_router(router)
     install_oidc(app, load_providers(settings.oidc_providers))
     install_error_handlers(app)

@@ -38,7 +38,8 @@ from wholeplace.web.sessions import (
 )
 
 PUBLIC_PATHS = frozenset({"/health", "/accessibility", "/sign-in", "/public/outcomes"})
-PUBLIC_PREFIXES = ("/static/", "/sign-in/", "/public/outcomes/")  # residents' outcome pages need no sign-in
+# residents' outcome pages and the open Open Referral UK API need no sign-in
+PUBLIC_PREFIXES = ("/static/", "/sign-in/", "/public/outcomes/", "/oruk/")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"

@@ -1,0 +1,345 @@
+"""Searching the directory as the Open Referral UK API asks: services and service-at-locations by
+text, taxonomy, organisation, ages, day and time, postcode and proximity, modified date; every filter
+given must hold (AND). Pages carry the seven HSDS page fields.
+
+Ages and times follow the UK 3.0 OpenAPI: ``minimum_age`` keeps services whose minimum age is at least
+the value and ``maximum_age`` those whose maximum is at most the value; ``start_time``/``end_time``
+keep services with a weekly slot (on ``day`` when given) opening at or after ``start_time`` and
+closing at or before ``end_time``. Extensions: ``age`` (services that take a person of this age),
+``latitude``/``longitude`` (a point instead of a postcode) and ``open_now`` (a slot valid today covers
+now, Europe/London). A postcode is placed at its centroid from the postcode table when loaded, else
+at the mean of stored locations with that postcode; ``proximity`` is in metres (default 5,000).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from wholeplace.directory.index import DAYS, minutes, normalise_postcode, parse_datetime
+from wholeplace.directory.model import Nester
+from wholeplace.directory.store import (
+    DirectoryPlaceRow,
+    DirectoryPostcodeRow,
+    DirectoryRecordRow,
+    DirectoryScheduleSlotRow,
+    DirectoryServiceRow,
+    DirectoryServiceTermRow,
+    directory_session,
+)
+from wholeplace.errors import NotFoundError, UserError
+from wholeplace.store.stores import Stores
+
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 50, 1000
+DEFAULT_PROXIMITY = 5000.0
+LONDON = ZoneInfo("Europe/London")
+_DAY_NAMES = {name: code for code, name in zip(DAYS, ("monday", "tuesday", "wednesday", "thursday", "friday",
+                                                      "saturday", "sunday"), strict=True)}
+_TEXT = ("search", "taxonomy_term_id", "taxonomy_id", "organization_id", "postcode")
+
+
+@dataclass(frozen=True)
+class ServiceQuery:
+    search: str | None = None
+    taxonomy_term_id: str | None = None
+    taxonomy_id: str | None = None
+    organization_id: str | None = None
+    postcode: str | None = None
+    minimum_age: float | None = None
+    maximum_age: float | None = None
+    age: float | None = None
+    day: str | None = None
+    start_time: int | None = None
+    end_time: int | None = None
+    proximity: float | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    open_now: bool = False
+    modified_after: datetime | None = None
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+
+
+def parse_query(params: Mapping[str, str]) -> ServiceQuery:
+    """The query parameters of a request, checked; a bad one is a UserError naming it."""
+    values: dict[str, Any] = {k: params[k].strip() for k in _TEXT if params.get(k, "").strip()}
+    for name in ("minimum_age", "maximum_age", "age", "proximity", "latitude", "longitude"):
+        if params.get(name):
+            values[name] = _number(name, params[name])
+    for name in ("page", "per_page"):
+        if params.get(name):
+            values[name] = int(_number(name, params[name]))
+    for name in ("start_time", "end_time"):
+        if params.get(name):
+            values[name] = _time(name, params[name])
+    if params.get("day"):
+        values["day"] = _day(params["day"])
+    if params.get("modified_after"):
+        values["modified_after"] = _moment(params["modified_after"])
+    values["open_now"] = params.get("open_now", "").lower() in ("true", "1", "yes")
+    query = ServiceQuery(**values)
+    _check_paging(query)
+    return query
+
+
+def service_page(*, stores: Stores, query: ServiceQuery, now: datetime | None = None) -> dict[str, Any]:
+    with directory_session(stores) as session:
+        ids = _matching(session, query, now or datetime.now(LONDON))
+        chosen = [service_id for service_id, _ in _page(ids, query)]
+        documents = _service_documents(session, chosen)
+    return page_envelope([documents[i] for i in chosen], total=len(ids), query=query)
+
+
+def service_at_location_page(*, stores: Stores, query: ServiceQuery, now: datetime | None = None) -> dict[str, Any]:
+    with directory_session(stores) as session:
+        ids = _matching(session, query, now or datetime.now(LONDON), by_place=True)
+        chosen = [key for key, _ in _page(ids, query)]
+        nester = Nester(_records(session, ("service_at_location", "location", *_ATTRIBUTED)))
+        contents = [nester.nest("service_at_location", sal_id, skip=frozenset({"service"})) for _, sal_id in chosen]
+    return page_envelope(contents, total=len(ids), query=query)
+
+
+def get_service(*, stores: Stores, service_id: str) -> dict[str, Any]:
+    with directory_session(stores) as session:
+        row = session.get(DirectoryServiceRow, service_id)
+    if row is None:
+        raise NotFoundError(f"No service has the id {service_id}.", hint="List services at /oruk/services.")
+    return row.document
+
+
+def record_page(*, stores: Stores, kind: str, params: Mapping[str, str]) -> dict[str, Any]:
+    """A page of taxonomies, taxonomy terms or organisations (``taxonomy_id``, ``parent_id``, ``top_only``
+    and ``search`` filter them)."""
+    query = parse_query({k: params[k] for k in ("page", "per_page") if k in params})
+    with directory_session(stores) as session:
+        documents = [r for r in _records_of(session, kind) if _record_matches(r, params)]
+        chosen = documents[(query.page - 1) * query.per_page: query.page * query.per_page]
+        nester = Nester(_records(session, (kind, *_ATTRIBUTED, *_NESTED.get(kind, ()))))
+        contents = [nester.nest(kind, str(r["id"]), skip=frozenset({"services", "locations"})) for r in chosen]
+    return page_envelope(contents, total=len(documents), query=query)
+
+
+def get_record(*, stores: Stores, kind: str, record_id: str) -> dict[str, Any]:
+    with directory_session(stores) as session:
+        if session.get(DirectoryRecordRow, (kind, record_id)) is None:
+            raise NotFoundError(f"No {kind.replace('_', ' ')} has the id {record_id}.",
+                                hint=f"List them at /oruk/{_PATHS[kind]}.")
+        kinds = (kind, *_ATTRIBUTED, *_NESTED.get(kind, ()))
+        if kind == "organization":
+            return _organization_with_services(session, record_id, kinds)
+        return Nester(_records(session, kinds)).nest(kind, record_id, skip=frozenset({"service"}))
+
+
+def page_envelope(contents: list[dict[str, Any]], *, total: int, query: ServiceQuery) -> dict[str, Any]:
+    pages = max(1, math.ceil(total / query.per_page))
+    return {"total_items": total, "total_pages": pages, "page_number": query.page, "size": len(contents),
+            "first_page": query.page == 1, "last_page": query.page >= pages, "empty": total == 0,
+            "contents": contents}
+
+
+_ATTRIBUTED = ("attribute", "taxonomy_term", "taxonomy", "metadata")
+_NESTED = {
+    "organization": ("organization_identifier", "funding", "contact", "phone", "program"),
+    "location": ("address", "accessibility", "language", "phone", "contact", "schedule"),
+    "service_at_location": ("location", "address", "accessibility", "language", "phone", "contact", "schedule",
+                            "service_area"),
+}
+_PATHS = {"organization": "organizations", "taxonomy": "taxonomies", "taxonomy_term": "taxonomy_terms",
+          "service_at_location": "service_at_locations", "service": "services"}
+
+
+def _matching(session: Session, query: ServiceQuery, now: datetime, *,
+              by_place: bool = False) -> list[tuple[Any, float | None]]:
+    """(service id, or (service id, service-at-location id) by place) with distance, in result order."""
+    conditions = _conditions(query, now)
+    point = _point(session, query)
+    if not by_place and point is None:
+        rows = session.execute(select(DirectoryServiceRow.id).where(*conditions)
+                               .order_by(DirectoryServiceRow.name, DirectoryServiceRow.id)).scalars()
+        return [(service_id, None) for service_id in rows]
+    places = session.execute(
+        select(DirectoryPlaceRow.service_id, DirectoryPlaceRow.service_at_location_id, DirectoryPlaceRow.latitude,
+               DirectoryPlaceRow.longitude, DirectoryServiceRow.name)
+        .join(DirectoryServiceRow, DirectoryServiceRow.id == DirectoryPlaceRow.service_id).where(*conditions)).all()
+    return _by_distance(places, point, query, by_place=by_place)
+
+
+def _by_distance(places: list[Any], point: tuple[float, float] | None, query: ServiceQuery, *,
+                 by_place: bool) -> list[tuple[Any, float | None]]:
+    limit = query.proximity or DEFAULT_PROXIMITY
+    best: dict[Any, tuple[float | None, str]] = {}
+    for service_id, sal_id, lat, lon, name in places:
+        distance = None if point is None or lat is None or lon is None else metres_between(point, (lat, lon))
+        if point is not None and (distance is None or distance > limit):
+            continue
+        key = (service_id, sal_id) if by_place else service_id
+        if key not in best or (distance or 0) < (best[key][0] or 0):
+            best[key] = (distance, name)
+    ordered = sorted(best.items(), key=lambda item: (item[1][0] or 0, item[1][1], str(item[0])))
+    return [(key, distance) for key, (distance, _) in ordered]
+
+
+def _conditions(query: ServiceQuery, now: datetime) -> list[ColumnElement[bool]]:
+    s = DirectoryServiceRow
+    found: list[ColumnElement[bool]] = []
+    for word in (query.search or "").lower().split():
+        found.append(s.search_text.contains(word, autoescape=True))
+    if query.organization_id:
+        found.append(s.organization_id == query.organization_id)
+    if query.taxonomy_term_id or query.taxonomy_id:
+        t = DirectoryServiceTermRow
+        term = [t.taxonomy_term_id == query.taxonomy_term_id] if query.taxonomy_term_id else []
+        term += [t.taxonomy_id == query.taxonomy_id] if query.taxonomy_id else []
+        found.append(exists().where(t.service_id == s.id, *term))
+    if query.minimum_age is not None:
+        found.append(s.minimum_age >= query.minimum_age)
+    if query.maximum_age is not None:
+        found.append(s.maximum_age <= query.maximum_age)
+    if query.age is not None:
+        found.append(and_(or_(s.minimum_age.is_(None), s.minimum_age <= query.age),
+                          or_(s.maximum_age.is_(None), s.maximum_age >= query.age)))
+    if query.modified_after is not None:
+        found.append(s.last_modified >= query.modified_after)
+    return found + _slot_conditions(query, now)
+
+
+def _slot_conditions(query: ServiceQuery, now: datetime) -> list[ColumnElement[bool]]:
+    slot = DirectoryScheduleSlotRow
+    found: list[ColumnElement[bool]] = []
+    if query.day or query.start_time is not None or query.end_time is not None:
+        wanted = [slot.day == query.day] if query.day else []
+        wanted += [slot.opens >= query.start_time] if query.start_time is not None else []
+        wanted += [slot.closes <= query.end_time] if query.end_time is not None else []
+        found.append(exists().where(slot.service_id == DirectoryServiceRow.id, *wanted))
+    if query.open_now:
+        local = now.astimezone(LONDON)
+        today, minute = local.date().isoformat(), local.hour * 60 + local.minute
+        found.append(exists().where(
+            slot.service_id == DirectoryServiceRow.id, slot.day == DAYS[local.weekday()], slot.opens <= minute,
+            slot.closes > minute, or_(slot.valid_from.is_(None), slot.valid_from <= today),
+            or_(slot.valid_to.is_(None), slot.valid_to >= today)))
+    return found
+
+
+def _point(session: Session, query: ServiceQuery) -> tuple[float, float] | None:
+    if query.latitude is not None and query.longitude is not None:
+        return (query.latitude, query.longitude)
+    if (query.latitude is None) != (query.longitude is None):
+        raise UserError("Give both latitude and longitude, or neither.",
+                        hint="For example latitude=53.8&longitude=-2.7.")
+    if not query.postcode:
+        return None
+    return postcode_centroid(session, query.postcode)
+
+
+def postcode_centroid(session: Session, postcode: str) -> tuple[float, float]:
+    code = normalise_postcode(postcode)
+    known = session.get(DirectoryPostcodeRow, code)
+    if known is not None:
+        return (known.latitude, known.longitude)
+    p = DirectoryPlaceRow
+    lat, lon = session.execute(select(func.avg(p.latitude), func.avg(p.longitude))
+                               .where(p.postcode == code, p.latitude.is_not(None), p.longitude.is_not(None))).one()
+    if lat is None:
+        raise UserError(f"The postcode '{postcode}' is not known to this directory.",
+                        hint="Check the postcode, or search with latitude and longitude instead.")
+    return (float(lat), float(lon))
+
+
+def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance (haversine, mean Earth radius) in metres."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+
+def _page(ids: list[Any], query: ServiceQuery) -> list[Any]:
+    return ids[(query.page - 1) * query.per_page: query.page * query.per_page]
+
+
+def _service_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    rows = session.execute(select(DirectoryServiceRow.id, DirectoryServiceRow.document)
+                           .where(DirectoryServiceRow.id.in_(ids))).all() if ids else []
+    return {service_id: document for service_id, document in rows}
+
+
+def _records(session: Session, kinds: tuple[str, ...]) -> list[tuple[str, dict[str, Any]]]:
+    rows = session.execute(select(DirectoryRecordRow.kind, DirectoryRecordRow.document)
+                           .where(DirectoryRecordRow.kind.in_(kinds))).all()
+    return [(kind, document) for kind, document in rows]
+
+
+def _records_of(session: Session, kind: str) -> list[dict[str, Any]]:
+    return list(session.scalars(select(DirectoryRecordRow.document).where(DirectoryRecordRow.kind == kind)
+                                .order_by(DirectoryRecordRow.id)))
+
+
+def _organization_with_services(session: Session, org_id: str, kinds: tuple[str, ...]) -> dict[str, Any]:
+    document = Nester(_records(session, kinds)).nest("organization", org_id)
+    services = session.scalars(select(DirectoryServiceRow.document).where(DirectoryServiceRow.organization_id == org_id)
+                               .order_by(DirectoryServiceRow.name)).all()
+    return document | {"services": [{k: v for k, v in s.items() if k != "organization"} for s in services]}
+
+
+def _record_matches(record: dict[str, Any], params: Mapping[str, str]) -> bool:
+    if params.get("taxonomy_id") and record.get("taxonomy_id") != params["taxonomy_id"]:
+        return False
+    if params.get("parent_id") and record.get("parent_id") != params["parent_id"]:
+        return False
+    if params.get("top_only", "").lower() in ("true", "1") and record.get("parent_id"):
+        return False
+    words = (params.get("search") or "").lower().split()
+    text = f"{record.get('name') or ''} {record.get('description') or ''}".lower()
+    return all(word in text for word in words)
+
+
+def _check_paging(query: ServiceQuery) -> None:
+    if query.page < 1:
+        raise UserError(f"page must be 1 or more (got {query.page}).", hint="Pages are numbered from 1.")
+    if not 1 <= query.per_page <= MAX_PER_PAGE:
+        raise UserError(f"per_page must be between 1 and {MAX_PER_PAGE} (got {query.per_page}).",
+                        hint=f"Ask for at most {MAX_PER_PAGE} items a page.")
+    if query.proximity is not None and query.proximity <= 0:
+        raise UserError("proximity must be a distance in metres above 0.", hint="For example proximity=1000.")
+
+
+def _number(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"The parameter {name} must be a number (got '{text}').",
+                        hint=f"For example {name}=18.") from None
+    if not math.isfinite(value):
+        raise UserError(f"The parameter {name} must be a finite number (got '{text}').")
+    return value
+
+
+def _time(name: str, text: str) -> int:
+    value = minutes(text)
+    if value is None:
+        raise UserError(f"The parameter {name} must be a time as HH:MM (got '{text}').",
+                        hint=f"For example {name}=09:30.")
+    return value
+
+
+def _day(text: str) -> str:
+    code = _DAY_NAMES.get(text.strip().lower(), text.strip().upper())
+    if code not in DAYS:
+        raise UserError(f"The parameter day must be a day such as MO or Monday (got '{text}').",
+                        hint=f"Use one of {', '.join(DAYS)}.")
+    return code
+
+
+def _moment(text: str) -> datetime:
+    value = parse_datetime(text)
+    if value is None:
+        raise UserError(f"The parameter modified_after must be a date-time (got '{text}').",
+                        hint="For example modified_after=2025-01-01T00:00:00Z.")
+    return value
