@@ -58,9 +58,29 @@ class Settings(BaseSettings):
     session_idle_minutes: int = Field(default=30, ge=1, description="A session unused for this long ends.")
     session_absolute_hours: int = Field(default=12, ge=1, description="A session ends this long after sign-in.")
 
+    smtp_host: str | None = Field(default=None, description="SMTP server that sends notification emails. "
+                                  "Default: none, so notifications are shown in the app only.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="Port of the SMTP server.")
+    smtp_from: str = Field(default="wholeplace@localhost", description="Sender address of notification emails.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade the SMTP connection with STARTTLS before sending.")
+    smtp_username: str | None = Field(default=None, description="User name for SMTP authentication, if it needs one.")
+    smtp_password_file: Path | None = Field(
+        default=None, description="File holding the SMTP password (read when an email is sent, never logged).")
+    public_url: str | None = Field(
+        default=None, description="Address people reach the web app at, for links in emails. "
+        "Default: http://host:port.")
+    referral_retention_months: int = Field(
+        default=24, ge=1, description="Referrals closed more than this many months ago are erased by "
+        "`wholeplace retention run`.")
+
     @property
     def analytic_dir(self) -> Path:
         return self.data_dir / "analytic"
+
+    @property
+    def link_base(self) -> str:
+        """Where links in emails point (no trailing slash)."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def operational_url(self) -> str:

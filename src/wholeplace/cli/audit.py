@@ -163,6 +163,7 @@ def run(
             rules = retention.read_policy(policy) if policy else retention.policy_from_agreements(stores=stores)
             result = retention.apply_retention(stores=stores, policy=rules, today=today.date() if today else None)
             unruled = sorted(set(retention.stored_datasets(stores=stores)) - set(rules))
+            referrals = _erase_closed_referrals(stores, make_settings(data_dir).referral_retention_months, today)
     except UserError as exc:
         fail(exc)
         return
@@ -174,4 +175,12 @@ def run(
         console.print(f"{name}: not in the store; nothing to do.", highlight=False)
     if unruled:
         console.print(f"No retention rule for: {', '.join(unruled)} (kept as they are).", highlight=False)
+    console.print(f"Referrals closed more than {make_settings(data_dir).referral_retention_months} months ago: "
+                  f"{referrals:,} erased.", highlight=False)
     console.print(f"Retention done: {result.rows_deleted:,} rows deleted.", highlight=False)
+
+
+def _erase_closed_referrals(stores: Stores, months: int, today: datetime | None) -> int:
+    from wholeplace.referrals.expiry import erase_closed
+
+    return erase_closed(stores=stores, months=months, today=today.date() if today else None)
