@@ -95,8 +95,16 @@ class DirectoryMergeRow(Base):
     dropped_document: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
+class DirectoryGenerationRow(Base):
+    """How many times the search rows have been rebuilt: a search cached in memory is current while this
+    number is unchanged."""
+    __tablename__ = "directory_generation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, default=0)
+
+
 TABLES = (DirectoryRecordRow, DirectoryServiceRow, DirectoryServiceTermRow, DirectoryScheduleSlotRow,
-          DirectoryPlaceRow, DirectoryPostcodeRow, DirectoryMergeRow)
+          DirectoryPlaceRow, DirectoryPostcodeRow, DirectoryMergeRow, DirectoryGenerationRow)
 INDEXES = (DirectoryServiceRow, DirectoryServiceTermRow, DirectoryScheduleSlotRow, DirectoryPlaceRow)
 
 
@@ -145,4 +153,12 @@ def rebuild_index(session: Session) -> None:
         session.add_all(DirectoryServiceTermRow(service_id=service_id, **t) for t in terms)
         session.add_all(DirectoryScheduleSlotRow(service_id=service_id, **s) for s in slots)
         session.add_all(DirectoryPlaceRow(service_id=service_id, **p) for p in places)
+    counter = session.get(DirectoryGenerationRow, 1) or DirectoryGenerationRow(id=1, number=0)
+    counter.number += 1
+    session.add(counter)
     session.flush()
+
+
+def index_generation(session: Session) -> int:
+    """The number of the current search rows (0 before the first load)."""
+    return session.scalar(select(DirectoryGenerationRow.number).where(DirectoryGenerationRow.id == 1)) or 0

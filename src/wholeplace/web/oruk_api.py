@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from wholeplace.directory import query as directory
 from wholeplace.directory.model import PROFILE_VERSION
@@ -25,10 +25,14 @@ Text = Annotated[str | None, Query(max_length=200)]
 Number = Annotated[str | None, Query(max_length=40)]
 
 
-def _answer(work: Callable[[], Any]) -> JSONResponse:
-    """The JSON of ``work()``, or the API's one error shape; both open to every origin."""
+def _answer(work: Callable[[], Any]) -> Response:
+    """The JSON of ``work()`` (bytes are JSON already), or the API's one error shape; both open to every
+    origin."""
     try:
-        return JSONResponse(work(), headers=CORS)
+        result = work()
+        if isinstance(result, bytes):
+            return Response(result, media_type="application/json", headers=CORS)
+        return JSONResponse(result, headers=CORS)
     except UserError as exc:
         status = 404 if isinstance(exc, NotFoundError) else 400
         body = {"error": {"status": status, "message": exc.message, "detail": {"hint": exc.hint}}}
@@ -36,7 +40,7 @@ def _answer(work: Callable[[], Any]) -> JSONResponse:
 
 
 @router.get("/", summary="What this API serves")
-def api_details() -> JSONResponse:
+def api_details() -> Response:
     return _answer(lambda: {"version": PROFILE_VERSION, "profile": PROFILE_URL, "openapi_url": OPENAPI_URL})
 
 
@@ -46,13 +50,13 @@ def services(request: Request, stores: StoresDep, search: Text = None, taxonomy_
              maximum_age: Number = None, day: Number = None, start_time: Number = None, end_time: Number = None,
              postcode: Text = None, proximity: Number = None, modified_after: Number = None, page: Number = None,
              per_page: Number = None, latitude: Number = None, longitude: Number = None, open_now: Number = None,
-             age: Number = None) -> JSONResponse:
+             age: Number = None) -> Response:
     params = dict(request.query_params)
-    return _answer(lambda: directory.service_page(stores=stores, query=directory.parse_query(params)))
+    return _answer(lambda: directory.service_page_json(stores=stores, query=directory.parse_query(params)))
 
 
 @router.get("/services/{service_id}", summary="One service, fully nested")
-def service(service_id: str, stores: StoresDep) -> JSONResponse:
+def service(service_id: str, stores: StoresDep) -> Response:
     return _answer(lambda: directory.get_service(stores=stores, service_id=service_id))
 
 
@@ -63,47 +67,47 @@ def service_at_locations(request: Request, stores: StoresDep, search: Text = Non
                          end_time: Number = None, postcode: Text = None, proximity: Number = None,
                          modified_after: Number = None, page: Number = None, per_page: Number = None,
                          latitude: Number = None, longitude: Number = None, open_now: Number = None,
-                         age: Number = None) -> JSONResponse:
+                         age: Number = None) -> Response:
     params = dict(request.query_params)
     return _answer(lambda: directory.service_at_location_page(stores=stores, query=directory.parse_query(params)))
 
 
 @router.get("/service_at_locations/{record_id}", summary="One service at a location")
-def service_at_location(record_id: str, stores: StoresDep) -> JSONResponse:
+def service_at_location(record_id: str, stores: StoresDep) -> Response:
     return _answer(lambda: directory.get_record(stores=stores, kind="service_at_location", record_id=record_id))
 
 
 @router.get("/taxonomies", summary="Taxonomies, paged")
-def taxonomies(request: Request, stores: StoresDep, page: Number = None, per_page: Number = None) -> JSONResponse:
+def taxonomies(request: Request, stores: StoresDep, page: Number = None, per_page: Number = None) -> Response:
     params = dict(request.query_params)
     return _answer(lambda: directory.record_page(stores=stores, kind="taxonomy", params=params))
 
 
 @router.get("/taxonomies/{record_id}", summary="One taxonomy")
-def taxonomy(record_id: str, stores: StoresDep) -> JSONResponse:
+def taxonomy(record_id: str, stores: StoresDep) -> Response:
     return _answer(lambda: directory.get_record(stores=stores, kind="taxonomy", record_id=record_id))
 
 
 @router.get("/taxonomy_terms", summary="Taxonomy terms, paged")
 def taxonomy_terms(request: Request, stores: StoresDep, page: Number = None, per_page: Number = None,
                    taxonomy_id: Text = None, parent_id: Text = None, top_only: Number = None,
-                   search: Text = None) -> JSONResponse:
+                   search: Text = None) -> Response:
     params = dict(request.query_params)
     return _answer(lambda: directory.record_page(stores=stores, kind="taxonomy_term", params=params))
 
 
 @router.get("/taxonomy_terms/{record_id}", summary="One taxonomy term")
-def taxonomy_term(record_id: str, stores: StoresDep) -> JSONResponse:
+def taxonomy_term(record_id: str, stores: StoresDep) -> Response:
     return _answer(lambda: directory.get_record(stores=stores, kind="taxonomy_term", record_id=record_id))
 
 
 @router.get("/organizations", summary="Organisations, paged")
 def organizations(request: Request, stores: StoresDep, page: Number = None, per_page: Number = None,
-                  search: Text = None) -> JSONResponse:
+                  search: Text = None) -> Response:
     params = dict(request.query_params)
     return _answer(lambda: directory.record_page(stores=stores, kind="organization", params=params))
 
 
 @router.get("/organizations/{record_id}", summary="One organisation with its services")
-def organization(record_id: str, stores: StoresDep) -> JSONResponse:
+def organization(record_id: str, stores: StoresDep) -> Response:
     return _answer(lambda: directory.get_record(stores=stores, kind="organization", record_id=record_id))

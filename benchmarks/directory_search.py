@@ -1,0 +1,220 @@
+"""The directory search API under load: 20,000 services, the real server, a real HTTP load generator.
+
+The program writes 20,000 generated Open Referral UK services (``directory_search_data``), imports
+them into a temporary data folder with ``import_directory``, starts ``wholeplace serve`` on a free
+loopback port as a subprocess, and drives ``GET /oruk/services`` with ``wrk`` at 20 concurrent
+connections for 30 seconds. A Lua script rotates through a few hundred realistic queries drawn from the
+data: words from service names, taxonomy terms, postcode with proximity, age, day and times, later
+pages, and combinations. It prints the median and 95th-percentile latency, the throughput and the
+server's peak memory (target: p95 under 50 ms on this machine).
+
+In the same run it measures the alternative: the same queries answered straight from the search
+tables in SQL (``query.matching_by_sql``, the search without the in-memory index), one after another
+in this process, against the in-memory index doing the same; it checks both give the same services
+and prints the ratio of their median times.
+
+``wrk`` is Debian's package ``wrk``; when it is missing and this runs as root, the program installs
+it with apt-get, otherwise it says how to. Run:
+
+    .venv/bin/python benchmarks/directory_search.py [--services 20000] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from directory_search_data import write_services
+
+from wholeplace.directory import query as search
+from wholeplace.directory.hsds_io import import_directory
+from wholeplace.directory.store import directory_session
+from wholeplace.settings import Settings
+from wholeplace.store import open_stores
+
+CONNECTIONS = 20
+TARGET_P95_MS = 50.0
+QUERIES = 400
+SEED = 20260101
+DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+LUA = """
+local paths = {%s}
+local counter = 0
+function init(args)
+  counter = math.random(#paths)
+end
+function request()
+  counter = (counter %% #paths) + 1
+  return wrk.format("GET", paths[counter])
+end
+function done(summary, latency, requests)
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d %%d\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def realistic_queries(services: list[dict[str, Any]], count: int = QUERIES) -> list[dict[str, str]]:
+    """Query parameter sets a frontline search would send, drawn from the data (seeded)."""
+    rng = random.Random(SEED)
+    words = [w for s in services for w in re.findall(r"[a-z]{4,}", str(s["name"]).lower())]
+    terms = [a["taxonomy_term_id"] for s in services for a in s.get("attributes", []) if a.get("taxonomy_term_id")]
+    postcodes = [a["postal_code"] for s in services for at in s.get("service_at_locations", [])
+                 for a in (at.get("location") or {}).get("addresses", []) if a.get("postal_code")]
+    kinds = [
+        lambda: {"search": rng.choice(words)},
+        lambda: {"search": f"{rng.choice(words)} {rng.choice(words)}"},
+        lambda: {"taxonomy_term_id": rng.choice(terms)},
+        lambda: {"postcode": rng.choice(postcodes), "proximity": str(rng.choice((500, 1000, 2000, 5000)))},
+        lambda: {"age": str(rng.randint(0, 90))},
+        lambda: {"day": rng.choice(DAYS), "start_time": "09:00", "end_time": "17:00"},
+        lambda: {"page": str(rng.randint(2, 40))},
+        lambda: {"postcode": rng.choice(postcodes), "proximity": "3000", "taxonomy_term_id": rng.choice(terms)},
+        lambda: {"search": rng.choice(words), "age": str(rng.randint(0, 90)), "page": "2"},
+        lambda: {"minimum_age": "0", "maximum_age": "18", "day": rng.choice(DAYS)},
+    ]
+    return [rng.choice(kinds)() for _ in range(count)]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wrk_path() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        print("installing wrk (Debian package) ...", flush=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                       env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"})
+        return shutil.which("wrk") or sys.exit("wrk did not install")
+    sys.exit("This benchmark needs wrk: install it with `sudo apt-get install wrk`.")
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    command = [str(Path(sys.executable).parent / "wholeplace"), "serve", "--data-dir", str(data_dir),
+               "--port", str(port), "--host", "127.0.0.1"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    sys.exit(f"the server did not start: {server.stderr.read().decode() if server.stderr else ''}")
+
+
+def peak_memory_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+
+
+def run_wrk(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str, float]:
+    script = folder / "rotate.lua"
+    script.write_text(LUA % ", ".join(json.dumps(p) for p in paths))
+    command = [wrk_path(), "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s", "-s", str(script),
+               f"http://127.0.0.1:{port}"]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    fields = next(line for line in output.splitlines() if line.startswith("RESULT")).split()[1:]
+    p50, p95, p99, worst, requests, duration, bad_status, failed = map(int, fields)
+    return {"p50_ms": p50 / 1000, "p95_ms": p95 / 1000, "p99_ms": p99 / 1000, "max_ms": worst / 1000,
+            "requests": requests, "per_second": requests / (duration / 1e6), "bad_status": bad_status,
+            "failed": failed}
+
+
+def compare_in_process(data_dir: Path, queries: list[dict[str, str]]) -> tuple[float, float]:
+    """Median milliseconds a query for the in-memory index and for SQL over the search tables, after
+    checking both choose the same services in the same order."""
+    stores = open_stores(Settings(data_dir=data_dir))
+    now = datetime.now(search.LONDON)
+    indexed, by_sql = [], []
+    with directory_session(stores) as session:
+        search.search_index(session)  # built once, as the server does on its first search
+        for params in queries:
+            query = search.parse_query(params)
+            started = time.perf_counter()
+            fast = search._matching(session, query, now)
+            middle = time.perf_counter()
+            slow = search.matching_by_sql(session, query, now)
+            indexed.append(middle - started)
+            by_sql.append(time.perf_counter() - middle)
+            if [key for key, _ in fast] != [key for key, _ in slow]:
+                sys.exit(f"the in-memory index and SQL disagree on {params}")
+    stores.close()
+    return statistics.median(indexed) * 1000, statistics.median(by_sql) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--services", type=int, default=20_000)
+    parser.add_argument("--seconds", type=int, default=30)
+    args = parser.parse_args()
+    wrk_path()
+    with tempfile.TemporaryDirectory(prefix="directory-bench-") as temporary:
+        folder = Path(temporary)
+        started = time.perf_counter()
+        source = write_services(folder / "services.json", count=args.services)
+        services = json.loads(source.read_text(encoding="utf-8"))
+        print(f"wrote {len(services):,} services in {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+        stores = open_stores(Settings(data_dir=folder / "data"))
+        result = import_directory(stores=stores, path=source)
+        stores.close()
+        print(f"imported {result.records:,} records in {time.perf_counter() - started:.1f} s", flush=True)
+        queries = realistic_queries(services)
+        del services
+        paths = [f"/oruk/services?{urlencode(q)}" for q in queries]
+        port = free_port()
+        server = start_server(folder / "data", port)
+        try:
+            for path in paths[:20]:  # the first search builds the in-memory index
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read()
+            load = run_wrk(port, paths, args.seconds, folder)
+            memory = peak_memory_mb(server.pid)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        indexed_ms, sql_ms = compare_in_process(folder / "data", queries)
+    report(load, memory, indexed_ms, sql_ms, len(queries))
+
+
+def report(load: dict[str, float], memory: float, indexed_ms: float, sql_ms: float, queries: int) -> None:
+    print(f"\nGET /oruk/services, {CONNECTIONS} concurrent connections (wrk), {queries} rotating queries:")
+    print(f"  median latency      {load['p50_ms']:.1f} ms")
+    print(f"  95th percentile     {load['p95_ms']:.1f} ms   (target under {TARGET_P95_MS:.0f} ms: "
+          f"{'met' if load['p95_ms'] < TARGET_P95_MS else 'MISSED'})")
+    print(f"  99th percentile     {load['p99_ms']:.1f} ms; slowest {load['max_ms']:.1f} ms")
+    print(f"  throughput          {load['per_second']:.0f} requests/s ({load['requests']:,.0f} requests; "
+          f"{load['bad_status']:.0f} non-2xx, {load['failed']:.0f} socket errors)")
+    print(f"  server peak memory  {memory:.0f} MB")
+    print("\nChoosing the matching services, one query at a time in this process (median):")
+    print(f"  in-memory index     {indexed_ms:.2f} ms")
+    print(f"  SQL over the search tables (no in-memory index)  {sql_ms:.2f} ms")
+    print(f"  ratio               {sql_ms / indexed_ms:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
