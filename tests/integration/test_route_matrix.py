@@ -43,6 +43,10 @@ GOVERNANCE = dict.fromkeys(ROLES, 403) | {Role.IG_OFFICER: 200, Role.ADMINISTRAT
 ANALYSTS = dict.fromkeys(ROLES, 403) | {Role.ANALYST: 200}  # record-level reads
 NOBODY = dict.fromkeys(ROLES, 403)
 NOT_FOUND = dict.fromkeys(ROLES, 404)
+REFERRING = (Role.PRACTITIONER, Role.ADMINISTRATOR)
+REFERRERS = dict.fromkeys(ROLES, 403) | dict.fromkeys(REFERRING, 200)
+DIRECTORY_EDITORS = dict.fromkeys(ROLES, 403) | {Role.PRACTITIONER: 200, Role.ADMINISTRATOR: 200}
+NO_EDITOR_PATHWAY = {Role.PRACTITIONER: 404, Role.ADMINISTRATOR: 404}  # editors reach a pathway that is not there
 AGREEMENTS = ("without", "with")
 PURPOSE = "demand_analysis"
 WHY = "justification=checking+the+matrix+of+routes"
@@ -168,10 +172,35 @@ ROUTES: dict[tuple[str, str], Access] = {
     ("GET", "/oruk/taxonomy_terms/{record_id}"): Access("/oruk/taxonomy_terms/none", 404, NOT_FOUND),
     ("GET", "/oruk/organizations"): Access("/oruk/organizations", 200),
     ("GET", "/oruk/organizations/{record_id}"): Access("/oruk/organizations/none", 404, NOT_FOUND),
+    # The directory: every role (public-service information, no purpose); editors see problems and edit pathways.
+    ("GET", "/directory"): Access("/directory", PAGE),
+    ("GET", "/directory/services/{service_id}"): Access("/directory/services/none", PAGE, NOT_FOUND),
+    ("GET", "/directory/services/{service_id}/problems"): Access("/directory/services/none/problems", PAGE,
+                                                                 NOT_FOUND),
+    ("POST", "/directory/services/{service_id}/problems"): Access("/directory/services/none/problems", PAGE,
+                                                                  NOT_FOUND, form={"kind": "other"}),
+    ("GET", "/directory/problems"): Access("/directory/problems", PAGE, DIRECTORY_EDITORS),
+    ("GET", "/directory/pathways"): Access("/directory/pathways", PAGE),
+    ("GET", "/directory/pathways/{situation}"): Access("/directory/pathways/none", PAGE, NOT_FOUND),
+    ("GET", "/directory/pathways/{situation}/edit"): Access("/directory/pathways/none/edit", PAGE,
+                                                            DIRECTORY_EDITORS | NO_EDITOR_PATHWAY),
+    ("POST", "/directory/pathways/{situation}/edit"): Access("/directory/pathways/none/edit", PAGE,
+                                                             DIRECTORY_EDITORS | NO_EDITOR_PATHWAY, form={}),
     ("GET", "/api/v1/outcomes/indicators"): Access("/api/v1/outcomes/indicators", API),
     ("GET", "/api/v1/outcomes/values"): Access("/api/v1/outcomes/values?per_page=5", API),
     ("GET", "/api/v1/outcomes/indicators/{code}/signals"): Access(
         "/api/v1/outcomes/indicators/matrix-events/signals?level=ward", API),
+    # Referrals: practitioners and administrators only; a referral of another partner's is not found.
+    ("GET", "/referrals"): Access("/referrals", PAGE, REFERRERS),
+    ("GET", "/referrals/notifications"): Access("/referrals/notifications", PAGE, REFERRERS),
+    ("POST", "/referrals/notifications/read"): Access("/referrals/notifications/read", PAGE,
+                                                      REFERRERS | dict.fromkeys(REFERRING, 303), form={}),
+    ("GET", "/referrals/new"): Access("/referrals/new", PAGE, REFERRERS),
+    ("POST", "/referrals/new"): Access("/referrals/new", PAGE, REFERRERS | dict.fromkeys(REFERRING, 422), form={}),
+    ("GET", "/referrals/{referral_id}"): Access("/referrals/none", PAGE, REFERRERS | dict.fromkeys(REFERRING, 404)),
+    ("POST", "/referrals/{referral_id}/status"): Access("/referrals/none/status", PAGE,
+                                                        REFERRERS | dict.fromkeys(REFERRING, 404),
+                                                        form={"status": "accepted"}),
 }
 
 MATRIX_FRAMEWORK = """

@@ -17,6 +17,7 @@ from wholeplace.cli.directory import directory_app
 from wholeplace.cli.main import DataDirOption, app, cli_actor, console, fail, make_settings
 from wholeplace.cli.outcomes import outcomes_app
 from wholeplace.cli.progress import RichReporter, step
+from wholeplace.cli.referrals import referrals_app
 from wholeplace.cli.spc import spc_command
 from wholeplace.cli.users import users_app
 from wholeplace.errors import UserError
@@ -34,6 +35,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(outcomes_app, name="outcomes")
 app.add_typer(demand_app, name="demand")
 app.add_typer(directory_app, name="directory")
+app.add_typer(referrals_app, name="referrals")
 app.command("spc")(spc_command)
 
 FilesArgument = Annotated[list[Path], typer.Argument(help="Files to load (plain or gzip).")]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy import select
 
 from wholeplace.errors import UserError
@@ -40,6 +41,7 @@ from wholeplace.synth.truth import GENERATOR_VERSION, build_truth, write_truth
 
 SOURCE_FOLDER = "demo-source"
 MARKER = "demo.json"
+DIRECTORY_FILES = (Path("directory") / "services.json", Path("directory") / "pathways.yaml")
 KEY_FILE = Path("keys") / "partnership.key"
 MAPPINGS = Path(__file__).parent / "mappings"
 MAPPING_FILES = {
@@ -100,6 +102,7 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
         _add_governance(open_stores(demo_settings))  # a place built by an earlier version gets them too
         _add_outcomes(open_stores(demo_settings))
         _add_rural_urban(open_stores(demo_settings), data_dir / SOURCE_FOLDER, seed)
+        _add_directory(open_stores(demo_settings), data_dir / SOURCE_FOLDER, seed)
         return result
     _refuse_foreign_folder(data_dir)
     stores = open_stores(demo_settings)
@@ -110,6 +113,7 @@ def build_demo(*, settings: Settings, seed: int = 20260101, reporter: Reporter |
     totals = _load_everything(stores, demo_settings, files, reporter)
     _add_governance(stores)
     _add_outcomes(stores)
+    _add_directory(stores, data_dir / SOURCE_FOLDER, seed)
     _write_marker(data_dir, seed, scale, totals)
     return DemoResult(demo_settings, truth_path, files.folder, seed, scale, False, time.monotonic() - started, totals)
 
@@ -160,10 +164,38 @@ def _add_rural_urban(stores: Stores, source: Path, seed: int) -> None:
         return
     path = source / "context" / RURAL_URBAN_FILE
     if not path.exists():
-        months = month_starts(PERIOD_START, PERIOD_MONTHS)
-        years = tuple(range(int(str(months[0])[:4]) - 1, int(str(months[-1])[:4]) + 1))  # as generate() does
-        write_rural_urban(build_place(seed, years), path)
+        write_rural_urban(build_place(seed, _place_years()), path)
     load_rural_urban(stores=stores, path=path, level="lsoa")
+
+
+def _add_directory(stores: Stores, source: Path, seed: int) -> None:
+    """The demo community support directory and its pathways, written under ``directory/`` and imported
+    like a real feed when the store has no services yet; the pathways' import adds no version when
+    unchanged."""
+    from wholeplace.directory.hsds_io import import_directory
+    from wholeplace.directory.pathways import import_pathways
+    from wholeplace.directory.store import DirectoryServiceRow, directory_session
+    from wholeplace.synth.directory import demo_pathways, write_directory
+
+    services, pathways = source / DIRECTORY_FILES[0], source / DIRECTORY_FILES[1]
+    if not services.exists() or not pathways.exists():
+        place = build_place(seed, _place_years())
+        write_directory(place, seed, services)
+        pathways.write_text(yaml.safe_dump(demo_pathways(place, seed), allow_unicode=True, sort_keys=False),
+                            encoding="utf-8")
+    with directory_session(stores) as session:
+        empty = session.scalars(select(DirectoryServiceRow.id).limit(1)).first() is None
+    if empty:
+        import_directory(stores=stores, path=services)
+    import_pathways(stores=stores, path=pathways, actor="demo")
+    from wholeplace.referrals.parties import map_demo_organisations
+
+    map_demo_organisations(stores=stores, seed=seed)  # referrals to demo partners' services reach them
+
+
+def _place_years() -> tuple[int, ...]:
+    months = month_starts(PERIOD_START, PERIOD_MONTHS)
+    return tuple(range(int(str(months[0])[:4]) - 1, int(str(months[-1])[:4]) + 1))  # as generate() does
 
 
 def demo_email(role: Role, partner: str) -> str:

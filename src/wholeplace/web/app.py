@@ -26,12 +26,14 @@ from wholeplace.web import (
     data_pages,
     demand_api,
     demand_pages,
+    directory_pages,
     exports,
     oruk_api,
     outcome_api,
     outcome_pages,
     pages,
     purpose,
+    referral_pages,
     sign_in,
 )
 from wholeplace.web.auth import AuthMiddleware
@@ -65,8 +67,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (pages.health_router, api.router, pages.router, data_pages.router, sign_in.router, admin.router,
                    audit_pages.router, agreement_pages.router, purpose.router, exports.router, outcome_pages.router,
-                   outcome_api.router, demand_pages.router, demand_api.router, oruk_api.router):
+                   outcome_api.router, demand_pages.router, demand_api.router, oruk_api.router,
+                   directory_pages.router, referral_pages.router):
         app.include_router(router)
+    referral_pages.install_nav_count(app)
     install_oidc(app, load_providers(settings.oidc_providers))
     install_error_handlers(app)
     app.add_exception_handler(purpose.PurposeNeeded, purpose.choose_purpose_redirect)
