@@ -16,7 +16,13 @@ and prints the ratio of their median times.
 ``wrk`` is Debian's package ``wrk``; when it is missing and this runs as root, the program installs
 it with apt-get, otherwise it says how to. Run:
 
-    .venv/bin/python benchmarks/directory_search.py [--services 20000] [--seconds 30]
+    .venv/bin/python benchmarks/directory_search.py [--services 20000] [--seconds 30] [--workers 1]
+        [--keep-data FOLDER]
+
+The queries ask for the API's default page (``per_page`` 50, every service fully nested: about 350 KB a
+page). ``--workers`` is passed to ``wholeplace serve``; ``--keep-data`` writes and imports the services
+into FOLDER once and reuses them on later runs. The load average of the machine is printed before and
+after the load, since other work on it changes the latencies.
 """
 
 from __future__ import annotations
@@ -113,9 +119,9 @@ def wrk_path() -> str:
     sys.exit("This benchmark needs wrk: install it with `sudo apt-get install wrk`.")
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, workers: int = 1) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).parent / "wholeplace"), "serve", "--data-dir", str(data_dir),
-               "--port", str(port), "--host", "127.0.0.1"]
+               "--port", str(port), "--host", "127.0.0.1", "--workers", str(workers)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(300):
         try:
@@ -128,8 +134,15 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 
 def peak_memory_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+    """The peak resident memory of the server: of each worker process added up when there are several."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    processes = [pid] + [int(child) for child in children
+                         if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()]
+    total = 0.0
+    for process in processes:
+        status = Path(f"/proc/{process}/status").read_text()
+        total += int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024  # type: ignore[index]
+    return total
 
 
 def run_wrk(port: int, paths: list[str], seconds: int, folder: Path) -> dict[str, float]:
@@ -171,38 +184,53 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--services", type=int, default=20_000)
     parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--keep-data", type=Path, default=None)
     args = parser.parse_args()
     wrk_path()
     with tempfile.TemporaryDirectory(prefix="directory-bench-") as temporary:
-        folder = Path(temporary)
-        started = time.perf_counter()
-        source = write_services(folder / "services.json", count=args.services)
-        services = json.loads(source.read_text(encoding="utf-8"))
-        print(f"wrote {len(services):,} services in {time.perf_counter() - started:.1f} s", flush=True)
-        started = time.perf_counter()
-        stores = open_stores(Settings(data_dir=folder / "data"))
-        result = import_directory(stores=stores, path=source)
-        stores.close()
-        print(f"imported {result.records:,} records in {time.perf_counter() - started:.1f} s", flush=True)
+        folder = args.keep_data or Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        services = prepare(folder, args.services)
         queries = realistic_queries(services)
         del services
         paths = [f"/oruk/services?{urlencode(q)}" for q in queries]
         port = free_port()
-        server = start_server(folder / "data", port)
+        server = start_server(folder / "data", port, args.workers)
         try:
-            for path in paths[:20]:  # the first search builds the in-memory index
+            for path in paths[:20 * args.workers]:  # the first search in each worker builds its index
                 urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read()
+            before = os.getloadavg()
             load = run_wrk(port, paths, args.seconds, folder)
+            load["load_before"], load["load_after"] = before[0], os.getloadavg()[0]
             memory = peak_memory_mb(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
         indexed_ms, sql_ms = compare_in_process(folder / "data", queries)
-    report(load, memory, indexed_ms, sql_ms, len(queries))
+    report(load, memory, indexed_ms, sql_ms, len(queries), args.workers)
 
 
-def report(load: dict[str, float], memory: float, indexed_ms: float, sql_ms: float, queries: int) -> None:
-    print(f"\nGET /oruk/services, {CONNECTIONS} concurrent connections (wrk), {queries} rotating queries:")
+def prepare(folder: Path, count: int) -> list[dict[str, Any]]:
+    """The generated services, written and imported into ``folder`` unless a run with as many did so."""
+    source, done = folder / "services.json", folder / f"imported-{count}"
+    if not done.exists():
+        started = time.perf_counter()
+        write_services(source, count=count)
+        print(f"wrote {count:,} services in {time.perf_counter() - started:.1f} s", flush=True)
+        started = time.perf_counter()
+        stores = open_stores(Settings(data_dir=folder / "data"))
+        result = import_directory(stores=stores, path=source)
+        stores.close()
+        done.write_text(f"{result.records}\n")
+        print(f"imported {result.records:,} records in {time.perf_counter() - started:.1f} s", flush=True)
+    return json.loads(source.read_text(encoding="utf-8"))
+
+
+def report(load: dict[str, float], memory: float, indexed_ms: float, sql_ms: float, queries: int,
+           workers: int) -> None:
+    print(f"\nGET /oruk/services, {CONNECTIONS} concurrent connections (wrk), {queries} rotating queries, "
+          f"default page size (per_page {search.DEFAULT_PER_PAGE}), {workers} server process(es):")
     print(f"  median latency      {load['p50_ms']:.1f} ms")
     print(f"  95th percentile     {load['p95_ms']:.1f} ms   (target under {TARGET_P95_MS:.0f} ms: "
           f"{'met' if load['p95_ms'] < TARGET_P95_MS else 'MISSED'})")
@@ -210,6 +238,8 @@ def report(load: dict[str, float], memory: float, indexed_ms: float, sql_ms: flo
     print(f"  throughput          {load['per_second']:.0f} requests/s ({load['requests']:,.0f} requests; "
           f"{load['bad_status']:.0f} non-2xx, {load['failed']:.0f} socket errors)")
     print(f"  server peak memory  {memory:.0f} MB")
+    print(f"  load average (1 min) {load['load_before']:.2f} before, {load['load_after']:.2f} after, on "
+          f"{os.cpu_count()} cores")
     print("\nChoosing the matching services, one query at a time in this process (median):")
     print(f"  in-memory index     {indexed_ms:.2f} ms")
     print(f"  SQL over the search tables (no in-memory index)  {sql_ms:.2f} ms")

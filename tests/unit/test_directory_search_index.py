@@ -64,3 +64,15 @@ def test_the_index_follows_a_new_load(stores: Stores, tmp_path: Path):
     path.write_text(json.dumps([extra]))
     import_directory(stores=stores, path=path)
     assert [s["name"] for s in search.service_page(stores=stores, query=query)["contents"]] == ["Lighthouse drop-in"]
+
+
+def test_the_json_page_follows_an_edited_service(stores: Stores, tmp_path: Path):
+    query = search.parse_query({})
+    first = json.loads(search.service_page_json(stores=stores, query=query, now=NOW))["contents"][0]
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps([first | {"description": "Edited: now open on Saturdays"}]))
+    import_directory(stores=stores, path=path)
+    again = json.loads(search.service_page_json(stores=stores, query=query, now=NOW))["contents"][0]
+    assert again["id"] == first["id"]
+    assert again["description"] == "Edited: now open on Saturdays"
+    assert again == search.service_page(stores=stores, query=query, now=NOW)["contents"][0]

@@ -257,16 +257,35 @@ def serve(
     data_dir: DataDirOption = None,
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default: WHOLEPLACE_HOST).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port to listen on (default: WHOLEPLACE_PORT).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64,
+                                         help="Server processes answering requests (each holds its own "
+                                              "search index in memory).")] = 1,
 ) -> None:
     """Start the web app and JSON API over the stores."""
-    _serve(make_settings(data_dir), host, port)
+    _serve(make_settings(data_dir), host, port, workers=workers)
 
 
-def _serve(settings, host: str | None, port: int | None) -> None:  # type: ignore[no-untyped-def]
+def _serve(settings, host: str | None, port: int | None, *, workers: int = 1) -> None:  # type: ignore[no-untyped-def]
+    import os
+
     import uvicorn
 
     from wholeplace.web.app import create_app
 
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Wholeplace is running at http://{bind_host}:{bind_port}/ (Ctrl+C stops it).")
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
+        return
+    # Each worker process builds the app itself, from the environment it inherits.
+    os.environ["WHOLEPLACE_DATA_DIR"] = str(settings.data_dir.resolve())
+    uvicorn.run("wholeplace.cli.commands:web_app_from_environment", factory=True, workers=workers,
+                host=bind_host, port=bind_port, log_level="warning")
+
+
+def web_app_from_environment() -> Any:
+    """The web app over the stores the WHOLEPLACE_ settings name (what each ``serve --workers`` process runs)."""
+    from wholeplace.settings import Settings
+    from wholeplace.web.app import create_app
+
+    return create_app(Settings())

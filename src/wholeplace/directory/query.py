@@ -49,6 +49,7 @@ _DAY_NAMES = {name: code for code, name in zip(DAYS, ("monday", "tuesday", "wedn
                                                       "saturday", "sunday"), strict=True)}
 _INDEXES: weakref.WeakKeyDictionary[Engine, tuple[int, SearchIndex]] = weakref.WeakKeyDictionary()
 _INDEX_LOCK = threading.Lock()
+_DOCUMENTS: weakref.WeakKeyDictionary[SearchIndex, dict[str, bytes]] = weakref.WeakKeyDictionary()
 _TEXT = ("search", "taxonomy_term_id", "taxonomy_id", "organization_id", "postcode")
 
 
@@ -105,22 +106,38 @@ def service_page(*, stores: Stores, query: ServiceQuery, now: datetime | None = 
 
 def service_page_json(*, stores: Stores, query: ServiceQuery, now: datetime | None = None) -> bytes:
     """``service_page`` as JSON bytes, the stored documents spliced in as stored rather than decoded and
-    encoded again (the same JSON value, in a fraction of the time)."""
+    encoded again (the same JSON value, in a fraction of the time). Each document's JSON is kept in
+    memory with the search index it was read under, so a busy search reads each service once."""
     with directory_session(stores) as session:
-        total, chosen = _service_ids(session, query, now or datetime.now(LONDON))
-        texts = dict(session.execute(select(DirectoryServiceRow.id, cast(DirectoryServiceRow.document, Text))
-                                     .where(DirectoryServiceRow.id.in_(chosen))).all()) if chosen else {}
+        index = search_index(session)
+        total, chosen = _service_ids(session, query, now or datetime.now(LONDON), index=index)
+        texts = _document_json(session, index, chosen)
     fields = page_envelope([], total=total, query=query) | {"size": len(chosen)}
     envelope = json.dumps({k: v for k, v in fields.items() if k != "contents"})
-    return f'{envelope[:-1]}, "contents": [{",".join(texts[i] for i in chosen)}]}}'.encode()
+    return b"".join((envelope[:-1].encode(), b', "contents": [', b",".join(texts[i] for i in chosen), b"]}"))
 
 
-def _service_ids(session: Session, query: ServiceQuery, now: datetime) -> tuple[int, list[str]]:
+def _document_json(session: Session, index: SearchIndex, ids: list[str]) -> dict[str, bytes]:
+    """The stored JSON of these services as bytes, read once per search index (a load or edit makes a new
+    index, so a document is never served from before it changed)."""
+    with _INDEX_LOCK:
+        cache = _DOCUMENTS.setdefault(index, {})
+    missing = [service_id for service_id in ids if service_id not in cache]
+    if missing:
+        rows = session.execute(select(DirectoryServiceRow.id, cast(DirectoryServiceRow.document, Text))
+                               .where(DirectoryServiceRow.id.in_(missing))).all()
+        cache.update((service_id, text.encode()) for service_id, text in rows)
+    return {service_id: cache[service_id] for service_id in ids}
+
+
+def _service_ids(session: Session, query: ServiceQuery, now: datetime, *,
+                 index: SearchIndex | None = None) -> tuple[int, list[str]]:
     """How many services match, and the ids on the page asked for."""
-    if _point(session, query) is not None:
-        ids = _matching(session, query, now)
+    index = search_index(session) if index is None else index
+    point = _point(session, query)
+    if point is not None:
+        ids = _matching_at(index, query, now, point)
         return len(ids), [service_id for service_id, _ in _page(ids, query)]
-    index = search_index(session)
     positions = np.flatnonzero(_mask(index, query, now))
     return len(positions), [index.ids[i] for i in _page(positions.tolist(), query)]
 
@@ -183,12 +200,16 @@ _PATHS = {"organization": "organizations", "taxonomy": "taxonomies", "taxonomy_t
           "service_at_location": "service_at_locations", "service": "services"}
 
 
-def _matching(session: Session, query: ServiceQuery, now: datetime, *,
-              by_place: bool = False) -> list[tuple[Any, float | None]]:
+def _matching(session: Session, query: ServiceQuery, now: datetime, *, by_place: bool = False,
+              index: SearchIndex | None = None) -> list[tuple[Any, float | None]]:
     """(service id, or (service id, service-at-location id) by place) with distance, in result order."""
-    index = search_index(session)
+    index = search_index(session) if index is None else index
+    return _matching_at(index, query, now, _point(session, query), by_place=by_place)
+
+
+def _matching_at(index: SearchIndex, query: ServiceQuery, now: datetime, point: tuple[float, float] | None, *,
+                 by_place: bool = False) -> list[tuple[Any, float | None]]:
     chosen = _mask(index, query, now)
-    point = _point(session, query)
     if not by_place and point is None:
         return [(index.ids[i], None) for i in np.flatnonzero(chosen)]
     return _by_distance(_places_near(index, chosen, point, query), point, query, by_place=by_place)
