@@ -16,6 +16,7 @@ import pytest
 from tests.pg_server import PostgresServer, find_bin
 from wholeplace.settings import Settings
 from wholeplace.store import Stores, open_stores
+from wholeplace.synth.demo import DemoResult, build_demo
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("WHOLEPLACE_SHARED_DIR", REPO.parent / "shared"))
@@ -47,6 +48,17 @@ def stores(settings: Settings) -> Iterator[Stores]:
     opened = open_stores(settings)
     yield opened
     opened.close()
+
+
+DEMO_SEED, DEMO_SCALE = 20260101, 0.1
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
+    """The demo place at a tenth of full volume, built once for the tests that only read it (the tests
+    that write to it, or that test building it, build their own)."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("small-demo") / "data", partnership_key_file=None)
+    return build_demo(settings=settings, seed=DEMO_SEED, scale=DEMO_SCALE)
 
 
 @pytest.fixture(scope="session")

@@ -8,23 +8,21 @@ import math
 import polars as pl
 import pytest
 
+from tests.conftest import DEMO_SCALE, DEMO_SEED
 from wholeplace.demand import forecast, scenario, workload
 from wholeplace.overview import UnknownChoiceError
-from wholeplace.settings import Settings
 from wholeplace.store import Stores, open_stores
-from wholeplace.synth.demo import DemoResult, build_demo
+from wholeplace.synth.demo import DemoResult
 from wholeplace.synth.generate import POLICE_CALLS
 
-SCALE = 0.1
-SEED = 20260101
+SCALE = DEMO_SCALE  # the shared small demo's
+SEED = DEMO_SEED
 MAIN = 3  # main categories per dataset
 
 
 @pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> Stores:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data", partnership_key_file=None)
-    demo: DemoResult = build_demo(settings=settings, seed=SEED, scale=SCALE)
-    return open_stores(demo.settings)
+def stores(small_demo: DemoResult) -> Stores:
+    return open_stores(small_demo.settings)
 
 
 @pytest.fixture(scope="module")

@@ -16,23 +16,22 @@ from typing import Any
 import polars as pl
 import pytest
 
+from tests.conftest import DEMO_SCALE, DEMO_SEED
 from wholeplace.demand.profile import demand_profile
 from wholeplace.demand.repeat import repeat_demand
 from wholeplace.errors import UserError
 from wholeplace.overview import UnknownChoiceError
-from wholeplace.settings import Settings
 from wholeplace.store import Stores, open_stores
-from wholeplace.synth.demo import DemoResult, build_demo
+from wholeplace.synth.demo import DemoResult
 from wholeplace.synth.generate import POLICE_CALLS, POLICE_UK, DemoData, generate
 
-SCALE = 0.1
-SEED = 20260101
+SCALE = DEMO_SCALE  # the shared small demo's
+SEED = DEMO_SEED
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demo") / "data", partnership_key_file=None)
-    return build_demo(settings=settings, seed=SEED, scale=SCALE)
+def demo(small_demo: DemoResult) -> DemoResult:
+    return small_demo
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from tests.conftest import DEMO_SCALE, DEMO_SEED
 from wholeplace.demand.failure import PROXY_LABEL, failure_report
 from wholeplace.demand.rcrp import (
     RCRP_MAPPING_VERSION,
@@ -20,22 +21,20 @@ from wholeplace.demand.rcrp import (
     rcrp_report,
 )
 from wholeplace.demand.response import response_report
-from wholeplace.settings import Settings
 from wholeplace.store import Stores, open_stores
 from wholeplace.synth.call_types import CALL_TYPES
 from wholeplace.synth.demand import month_starts
-from wholeplace.synth.demo import DemoResult, build_demo
+from wholeplace.synth.demo import DemoResult
 from wholeplace.synth.generate import PERIOD_MONTHS, PERIOD_START, POLICE_CALLS
 from wholeplace.synth.place import build_place
 
-SCALE = 0.1
-SEED = 20260101
+SCALE = DEMO_SCALE  # the shared small demo's
+SEED = DEMO_SEED
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("demand-demo") / "data", partnership_key_file=None)
-    return build_demo(settings=settings, seed=SEED, scale=SCALE)
+def demo(small_demo: DemoResult) -> DemoResult:
+    return small_demo
 
 
 @pytest.fixture(scope="module")
