@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from tests.conftest import DEMO_SCALE, DEMO_SEED
-from wholeplace.demand.profile import demand_profile
+from wholeplace.demand.profile import demand_profile, demand_profiles
 from wholeplace.demand.repeat import repeat_demand
 from wholeplace.errors import UserError
 from wholeplace.overview import UnknownChoiceError
@@ -131,6 +131,20 @@ def test_police_uk_has_months_but_no_times_of_day_and_says_so(stores: Stores, tr
     hours = demand_profile(stores=stores, by=["dataset"], measure="hours")
     assert "not available for this dataset" in hours.not_available[POLICE_UK]
     assert set(hours.frame["dataset"]) == {POLICE_CALLS, "demo-ambulance-incidents"}
+
+
+def test_count_and_hours_from_one_pass_equal_each_asked_alone(stores: Stores) -> None:
+    """Police.uk has counts but no hours: in the one-pass answer it stays in the counts and is
+    named only where hours are not available."""
+    both = demand_profiles(stores=stores, by=["dataset", "area"], level="ward", measures=["count", "hours"])
+    for measure in ("count", "hours"):
+        alone = demand_profile(stores=stores, by=["dataset", "area"], level="ward", measure=measure)
+        assert both[measure].frame.equals(alone.frame)
+        assert both[measure].not_available == alone.not_available
+        assert both[measure].totals == alone.totals and both[measure].method == alone.method
+    assert POLICE_UK in set(both["count"].frame["dataset"]) and POLICE_UK in both["hours"].not_available
+    with pytest.raises(UserError, match="at least one measure"):
+        demand_profiles(stores=stores, by=["dataset"], measures=[])
 
 
 def test_bad_profile_requests_are_user_errors_naming_the_choices(stores: Stores) -> None:

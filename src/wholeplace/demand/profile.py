@@ -147,21 +147,57 @@ def demand_profile(
                           datasets=datasets)
 
 
+def demand_profiles(
+    *, stores: Stores, by: list[str], measures: list[str], level: str | None = None, period: str = "month",
+    hours_basis: str | None = None, dataset: str | None = None, month_from: date | str | None = None,
+    month_to: date | str | None = None, datasets: list[str] | None = None,
+) -> dict[str, DemandProfile]:
+    """``demand_profile`` by several measures at once (e.g. count and hours), from one pass over the events."""
+    return profile_events_measures(con=stores.connect(), by=by, measures=measures, level=level, period=period,
+                                   hours_basis=hours_basis, dataset=dataset, month_from=month_from,
+                                   month_to=month_to, datasets=datasets)
+
+
 def profile_events(
     *, con: duckdb.DuckDBPyConnection, by: list[str], measure: str = "count", level: str | None = None,
     period: str = "month", hours_basis: str | None = None, dataset: str | None = None,
     month_from: date | str | None = None, month_to: date | str | None = None, datasets: list[str] | None = None,
 ) -> DemandProfile:
     """``demand_profile`` on a connection holding the ``events_stored`` (and place) views."""
-    _check_request(con, by=by, measure=measure, level=level, period=period, hours_basis=hours_basis,
-                   dataset=dataset, datasets=datasets)
+    return profile_events_measures(con=con, by=by, measures=[measure], level=level, period=period,
+                                   hours_basis=hours_basis, dataset=dataset, month_from=month_from,
+                                   month_to=month_to, datasets=datasets)[measure]
+
+
+def profile_events_measures(
+    *, con: duckdb.DuckDBPyConnection, by: list[str], measures: list[str], level: str | None = None,
+    period: str = "month", hours_basis: str | None = None, dataset: str | None = None,
+    month_from: date | str | None = None, month_to: date | str | None = None, datasets: list[str] | None = None,
+) -> dict[str, DemandProfile]:
+    """``demand_profiles`` on a connection holding the ``events_stored`` (and place) views. The hours
+    pass counts the events too, so asking for both costs one pass, not two."""
+    if not measures:
+        raise UserError("Choose at least one measure for the demand profile.",
+                        hint=f"Choose from: {', '.join(MEASURES)}.")
+    for measure in measures:
+        _check_request(con, by=by, measure=measure, level=level, period=period, hours_basis=hours_basis,
+                       dataset=dataset, datasets=datasets)
     params = filter_params(datasets=datasets, dataset=dataset, month_from=month_from, month_to=month_to)
     params |= {"level": level} if "area" in by else {}
-    cells, basis = _cells_and_basis(con, params, by=by, period=period, measure=measure, hours_basis=hours_basis)
+    cells, basis = _cells_and_basis(con, params, by=by, period=period,
+                                    measure="hours" if "hours" in measures else "count", hours_basis=hours_basis)
     coverage = _coverage(cells)
+    names = con.execute("SELECT code AS area, name AS area_name FROM areas WHERE level = $level",
+                        {"level": level}).pl() if "area" in by else None
+    return {measure: _profile(cells, coverage, names, by=by, measure=measure, level=level, period=period,
+                              basis=basis if measure == "hours" else None) for measure in measures}
+
+
+def _profile(cells: pl.DataFrame, coverage: pl.DataFrame, area_names: pl.DataFrame | None, *, by: list[str],
+             measure: str, level: str | None, period: str, basis: str | None) -> DemandProfile:
     usable, not_available = _usable_datasets(coverage, by=by, period=period, basis=basis, measure=measure)
     frame, invalid = _profile_frame(cells.filter(pl.col("_dataset").is_in(usable)), by=by, basis=basis)
-    frame = _with_area_names(con, frame, level) if "area" in by else frame
+    frame = _with_area_names(frame, area_names) if area_names is not None else frame
     return DemandProfile(
         frame=frame, by=list(by), measure=measure, hours_basis=HOURS_BASES[basis][1] if basis else None,
         totals=_totals(frame), not_available=not_available,
@@ -312,9 +348,7 @@ def _expression(name: str, period: str) -> str:
     return PERIODS[period] if name == "period" else BREAKDOWNS[name]
 
 
-def _with_area_names(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, level: str | None) -> pl.DataFrame:
-    names = con.execute("SELECT code AS area, name AS area_name FROM areas WHERE level = $level",
-                        {"level": level}).pl()
+def _with_area_names(frame: pl.DataFrame, names: pl.DataFrame) -> pl.DataFrame:
     frame = frame.join(names, on="area", how="left")
     first = ["area", "area_name"]
     return frame.select(first + [c for c in frame.columns if c not in first])

@@ -97,20 +97,22 @@ def _profile_rows(ask: dict[str, Any], by: list[str], section: Section) -> list[
     base = {k: v for k, v in ask.items() if k != "measure"}
     if "area" not in by:
         base["level"] = None
-    counted = demand_profile.demand_profile(by=by, measure="count", **base)
+    measures = ["count", "hours"] if ask["measure"] == "hours" else ["count"]
+    found = demand_profile.demand_profiles(by=by, measures=measures, **base)  # one pass for both
+    counted = found["count"]
     section.not_available |= counted.not_available
     rows = [r | {"public": int(r["public"]), "officer_initiated": int(r["officer_initiated"]),
                  "other_agency": int(r["other_agency"]), "all": int(r["all"])}
             for r in counted.frame.iter_rows(named=True)]
     if ask["measure"] != "hours":
         return rows
-    timed = demand_profile.demand_profile(by=by, measure="hours", **base)
+    timed = found["hours"]
     section.not_available |= timed.not_available
     section.extra["hours_basis"] = timed.hours_basis
     hours = {tuple(r[k] for k in by): r for r in timed.frame.iter_rows(named=True)}
     for row in rows:
-        found = hours.get(tuple(row[k] for k in by), {})
-        row |= {"public_hours": found.get("public"), "officer_initiated_hours": found.get("officer_initiated")}
+        cell = hours.get(tuple(row[k] for k in by), {})
+        row |= {"public_hours": cell.get("public"), "officer_initiated_hours": cell.get("officer_initiated")}
     return rows
 
 
@@ -233,7 +235,7 @@ def repeat_section(*, stores: Stores, scope: ReadScope, entity: str = "location"
                    justification: str | None = None) -> Section:
     """Prevalence and concentration of repeat demand; the busiest tokens only with record-level access."""
     published.require_datasets(scope)
-    ask = {"entity": entity, "min_contacts": min_contacts, "window": window, "top": top, "dataset": dataset,
+    ask: dict[str, Any] = {"entity": entity, "min_contacts": min_contacts, "window": window, "top": top, "dataset": dataset,
            "include_officer_initiated": include_officer_initiated, "month_from": month_from, "month_to": month_to}
     result = repeat.repeat_demand(stores=stores, datasets=scope.datasets, **ask)
     section = Section("repeat", "Repeat demand", scope.rule.statement(), not_available=result.not_available)
