@@ -44,6 +44,30 @@ def export_command(folder: Annotated[Path, typer.Argument(help="Folder to write 
                   highlight=False)
 
 
+@directory_app.command("postcodes")
+def postcodes_command(path: Annotated[Path, typer.Argument(help="ONSPD or NSPL CSV, or Code-Point Open CSV file or "
+                                                                "folder.")],
+                      areas: Annotated[str, typer.Option("--areas", help="Only these postcode areas or districts, "
+                                                                          "e.g. PR,BB,FY,LA or PR1,BB10.")] = "",
+                      within_km: Annotated[float | None, typer.Option(
+                          "--within-km", help="Only postcodes this many km from a directory location.")] = None,
+                      data_dir: DataDirOption = None) -> None:
+    """Replace the postcode centroids that search places postcodes at, in one transaction."""
+    from wholeplace.directory.postcodes import load_postcodes
+
+    try:
+        load = load_postcodes(stores=open_stores(make_settings(data_dir)), path=path, areas=areas.split(","),
+                              within_km=within_km)
+    except UserError as exc:
+        fail(exc)
+        return
+    console.print(f"Loaded {load.loaded:,} postcodes from {load.source} ({load.format}). Skipped "
+                  f"{load.terminated:,} terminated, {load.without_location:,} without a location and "
+                  f"{load.outside_area:,} outside the area asked for; rejected {load.rejected:,}.", highlight=False)
+    for problem in load.problems[:5]:
+        console.print(f"  {problem}", highlight=False)
+
+
 @directory_app.command("duplicates")
 def duplicates_command(data_dir: DataDirOption = None) -> None:
     """List likely duplicate organisations (shared identifiers; similar names at one postcode)."""
