@@ -87,3 +87,32 @@ def test_the_pathway_pages_fit_a_phone(directory_server: DirectoryServer, phone:
     page.get_by_role("link", name="Edit this pathway").click()
     checked(phone, "directory-pathway-edit")
     assert phone.external_requests() == []
+
+
+def test_the_editor_pages_fit_a_phone(directory_server: DirectoryServer, phone: RecordedPage):
+    """A provider proposes a closure alert on a phone; the editor approves it from the queue and the service
+    page shows it; the review reminders and duplicates pages too: accessible and fitting the screen."""
+    page = phone.page
+    page.goto(directory_server.base_url + "/directory")
+    page.select_option("#need", label="Somewhere to sleep tonight")
+    page.fill("#postcode", "XV5 1BR")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name="Wenlow Night Shelter").click()
+    service_url = page.url
+    page.get_by_role("link", name="Propose a change").click()
+    checked(phone, "directory-propose")
+    page.fill("#alert", "Closed for refurbishment until 1 June")
+    page.get_by_role("button", name="Send for approval").click()
+    expect(page.locator("#sent-status")).to_contain_text("will check your change")
+    checked(phone, "directory-propose-sent")
+    page.goto(directory_server.base_url + "/directory/proposals")
+    expect(page.get_by_text("Closed for refurbishment until 1 June")).to_be_visible()
+    checked(phone, "directory-proposals")
+    page.get_by_role("button", name="Approve").first.click()
+    page.goto(service_url)
+    expect(page.get_by_text("Closed for refurbishment until 1 June")).to_be_visible()
+    for name in ("reviews", "duplicates"):
+        page.goto(f"{directory_server.base_url}/directory/{name}")
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        checked(phone, f"directory-{name}")
+    assert phone.external_requests() == []

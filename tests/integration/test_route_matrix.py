@@ -186,6 +186,22 @@ ROUTES: dict[tuple[str, str], Access] = {
                                                             DIRECTORY_EDITORS | NO_EDITOR_PATHWAY),
     ("POST", "/directory/pathways/{situation}/edit"): Access("/directory/pathways/none/edit", PAGE,
                                                              DIRECTORY_EDITORS | NO_EDITOR_PATHWAY, form={}),
+    # Editors merge duplicates, decide proposed edits and read review reminders; anyone may propose an edit.
+    ("GET", "/directory/duplicates"): Access("/directory/duplicates", PAGE, DIRECTORY_EDITORS),
+    ("POST", "/directory/duplicates"): Access("/directory/duplicates", PAGE, DIRECTORY_EDITORS | {
+        Role.PRACTITIONER: 422, Role.ADMINISTRATOR: 422}, form={}),
+    ("GET", "/directory/services/{service_id}/propose"): Access("/directory/services/none/propose", PAGE, NOT_FOUND),
+    ("POST", "/directory/services/{service_id}/propose"): Access("/directory/services/none/propose", PAGE,
+                                                                 NOT_FOUND, form={"alert": "Closed"}),
+    ("GET", "/directory/proposals"): Access("/directory/proposals", PAGE, DIRECTORY_EDITORS),
+    ("POST", "/directory/proposals/{number}/approve"): Access("/directory/proposals/999999/approve", PAGE,
+                                                             DIRECTORY_EDITORS | {Role.PRACTITIONER: 404,
+                                                                                  Role.ADMINISTRATOR: 404}, form={}),
+    ("POST", "/directory/proposals/{number}/reject"): Access("/directory/proposals/999999/reject", PAGE,
+                                                            DIRECTORY_EDITORS | {Role.PRACTITIONER: 404,
+                                                                                 Role.ADMINISTRATOR: 404},
+                                                            form={"reason": "checking the matrix"}),
+    ("GET", "/directory/reviews"): Access("/directory/reviews", PAGE, DIRECTORY_EDITORS),
     ("GET", "/api/v1/outcomes/indicators"): Access("/api/v1/outcomes/indicators", API),
     ("GET", "/api/v1/outcomes/values"): Access("/api/v1/outcomes/values?per_page=5", API),
     ("GET", "/api/v1/outcomes/indicators/{code}/signals"): Access(

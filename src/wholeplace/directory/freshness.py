@@ -166,7 +166,8 @@ def _checked_changes(changes: dict[str, Any]) -> dict[str, Any]:
             problems.append(f"status '{value}' is not one of {', '.join(STATUSES)}")
         elif EDITABLE[field] is float and value not in (None, ""):
             try:
-                checked[field] = float(value)
+                number = float(value)
+                checked[field] = int(number) if number.is_integer() else number  # an age of 18, not 18.0
             except (TypeError, ValueError):
                 problems.append(f"{field} must be a number (got '{value}')")
         else:

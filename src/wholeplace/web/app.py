@@ -26,6 +26,7 @@ from wholeplace.web import (
     data_pages,
     demand_api,
     demand_pages,
+    directory_editor_pages,
     directory_pages,
     exports,
     oruk_api,
@@ -69,7 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in (pages.health_router, api.router, pages.router, data_pages.router, sign_in.router, admin.router,
                    audit_pages.router, agreement_pages.router, purpose.router, exports.router, outcome_pages.router,
                    outcome_api.router, demand_pages.router, demand_api.router, oruk_api.router,
-                   directory_pages.router, referral_pages.router):
+                   directory_pages.router, directory_editor_pages.router, referral_pages.router):
         app.include_router(router)
     referral_pages.install_nav_count(app)
     install_oidc(app, load_providers(settings.oidc_providers))
