@@ -4,6 +4,7 @@ reference), in the same order, by service and by place; the API's JSON bytes equ
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -76,3 +77,47 @@ def test_the_json_page_follows_an_edited_service(stores: Stores, tmp_path: Path)
     assert again["id"] == first["id"]
     assert again["description"] == "Edited: now open on Saturdays"
     assert again == search.service_page(stores=stores, query=query, now=NOW)["contents"][0]
+
+
+def test_the_answer_from_memory_is_the_databases_and_steps_aside_when_the_directory_changes(
+        stores: Stores, tmp_path: Path):
+    """The API answers from memory only what it would answer from the database, and a change made in this
+    process is seen at once (the next answer comes from the database again)."""
+    for params in QUERIES:
+        query = search.parse_query(params)
+        page = search.service_page_json(stores=stores, query=query, now=NOW)  # reads what memory lacked
+        assert search.service_page_json_from_memory(stores=stores, query=query, now=NOW) == page, params
+    unplaced = search.parse_query({"postcode": "PR1 9ZZ"})
+    assert search.service_page_json_from_memory(stores=stores, query=unplaced, now=NOW) is None
+    query = search.parse_query({"search": "lighthouse"})
+    assert json.loads(search.service_page_json_from_memory(stores=stores, query=query) or b"")["total_items"] == 0
+    path = tmp_path / "extra.json"
+    path.write_text(json.dumps([seeded_services(filler=41)[-1] | {"name": "Lighthouse drop-in"}]))
+    import_directory(stores=stores, path=path)
+    assert search.service_page_json_from_memory(stores=stores, query=query) is None
+    assert json.loads(search.service_page_json(stores=stores, query=query))["total_items"] == 1
+    assert json.loads(search.service_page_json_from_memory(stores=stores, query=query) or b"")["total_items"] == 1
+
+
+def test_a_change_by_another_process_is_seen_within_the_recheck_interval(
+        stores: Stores, monkeypatch: pytest.MonkeyPatch):
+    """Another process (here: SQL on a connection of its own, which this process's hooks never see) bumps
+    the directory's generation: searches in this process trust their index for RECHECK_SECONDS, then read
+    the generation again and build a new index."""
+    from sqlalchemy import create_engine, text
+
+    from wholeplace.directory import store
+
+    monkeypatch.setattr(store, "RECHECK_SECONDS", 0.3)
+    query = search.parse_query({"search": "advice"})
+    search.service_page_json(stores=stores, query=query, now=NOW)
+    first = search._INDEXES[stores.engine]
+    other = create_engine(stores.engine.url.render_as_string(hide_password=False))
+    with other.begin() as connection:
+        connection.execute(text("UPDATE directory_generation SET number = number + 1 WHERE id = 1"))
+    other.dispose()
+    assert search.service_page_json_from_memory(stores=stores, query=query, now=NOW) is not None  # trusted still
+    time.sleep(0.35)
+    assert search.service_page_json_from_memory(stores=stores, query=query, now=NOW) is None  # time to look again
+    search.service_page_json(stores=stores, query=query, now=NOW)
+    assert search._INDEXES[stores.engine][0] == first[0] + 1 and search._INDEXES[stores.engine][1] is not first[1]

@@ -270,10 +270,12 @@ def _serve(settings, host: str | None, port: int | None, *, workers: int = 1) ->
 
     import uvicorn
 
+    from wholeplace.directory import query as directory_query
     from wholeplace.web.app import create_app
 
     bind_host, bind_port = host or settings.host, port or settings.port
     console.print(f"Wholeplace is running at http://{bind_host}:{bind_port}/ (Ctrl+C stops it).")
+    directory_query.SETTLE_HEAP_AFTER_INDEX = True  # a server keeps its search index for long
     if workers == 1:
         uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="warning")
         return
@@ -285,7 +287,10 @@ def _serve(settings, host: str | None, port: int | None, *, workers: int = 1) ->
 
 def web_app_from_environment() -> Any:
     """The web app over the stores the WHOLEPLACE_ settings name (what each ``serve --workers`` process runs)."""
+    from wholeplace.directory import query as directory_query
     from wholeplace.settings import Settings
     from wholeplace.web.app import create_app
+
+    directory_query.SETTLE_HEAP_AFTER_INDEX = True  # a server keeps its search index for long
 
     return create_app(Settings())

@@ -122,6 +122,7 @@ class SearchIndex:
     def __init__(self, services: list[tuple[Any, ...]], terms: list[tuple[str, str, str]],
                  slots: list[tuple[Any, ...]], places: list[tuple[Any, ...]]) -> None:
         ordered = sorted(services, key=lambda row: (row[1], row[0]))
+        self.postcodes: dict[str, tuple[float, float]] = {}  # postcode → centroid, as searches find them
         self.ids: list[str] = [row[0] for row in ordered]
         self.names: list[str] = [row[1] for row in ordered]
         position = {service_id: i for i, service_id in enumerate(self.ids)}

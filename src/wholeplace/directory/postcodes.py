@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from wholeplace.directory.index import normalise_postcode
 from wholeplace.directory.query import metres_between
-from wholeplace.directory.store import DirectoryPlaceRow, DirectoryPostcodeRow, directory_session
+from wholeplace.directory.store import DirectoryPlaceRow, DirectoryPostcodeRow, bump_generation, directory_session
 from wholeplace.errors import InputError, Problem, UserError
 from wholeplace.store.stores import Stores
 
@@ -116,6 +116,7 @@ def load_postcodes(*, stores: Stores, path: Path, areas: Iterable[str] = (), wit
             _load_file(session, file, load, wanted, nearby, batch_size)
         load.loaded = session.scalar(select(func.count()).select_from(DirectoryPostcodeRow)) or 0
         _refuse_if_unusable(load, stores.settings.max_quarantine_share)
+        bump_generation(session)  # searches forget the postcodes they placed
     return load
 
 

@@ -13,6 +13,7 @@ at the mean of stored locations with that postcode; ``proximity`` is in metres (
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import threading
@@ -36,7 +37,9 @@ from wholeplace.directory.store import (
     DirectoryScheduleSlotRow,
     DirectoryServiceRow,
     DirectoryServiceTermRow,
+    checked_generation,
     directory_session,
+    generation_is_recent,
     index_generation,
 )
 from wholeplace.errors import NotFoundError, UserError
@@ -112,6 +115,39 @@ def service_page_json(*, stores: Stores, query: ServiceQuery, now: datetime | No
         index = search_index(session)
         total, chosen = _service_ids(session, query, now or datetime.now(LONDON), index=index)
         texts = _document_json(session, index, chosen)
+    return _page_json(total, chosen, texts, query)
+
+
+def service_page_json_from_memory(*, stores: Stores, query: ServiceQuery,
+                                  now: datetime | None = None) -> bytes | None:
+    """``service_page_json`` if all it needs is in memory — the search index with its generation read
+    within ``RECHECK_SECONDS``, the postcode placed before, every service on the page read before — else
+    None. It never touches the database, so a server can answer it without a worker thread; a busy
+    search is nearly always answered so."""
+    cached = _INDEXES.get(stores.engine)
+    if cached is None or not generation_is_recent(stores.engine):
+        return None
+    index = cached[1]
+    point = _point_from_memory(index, query)
+    documents = _DOCUMENTS.get(index)
+    if point is _UNKNOWN or documents is None:
+        return None
+    total, chosen = _ids_at(index, query, now or datetime.now(LONDON), point)  # type: ignore[arg-type]
+    if not all(service_id in documents for service_id in chosen):
+        return None
+    return _page_json(total, chosen, documents, query)
+
+
+_UNKNOWN = (math.nan, math.nan)  # a postcode not placed yet
+
+
+def _point_from_memory(index: SearchIndex, query: ServiceQuery) -> tuple[float, float] | None:
+    if query.postcode and query.latitude is None and query.longitude is None:
+        return index.postcodes.get(normalise_postcode(query.postcode), _UNKNOWN)
+    return _point(None, query)  # no postcode: needs no session
+
+
+def _page_json(total: int, chosen: list[str], texts: Mapping[str, bytes], query: ServiceQuery) -> bytes:
     fields = page_envelope([], total=total, query=query) | {"size": len(chosen)}
     envelope = json.dumps({k: v for k, v in fields.items() if k != "contents"})
     return b"".join((envelope[:-1].encode(), b', "contents": [', b",".join(texts[i] for i in chosen), b"]}"))
@@ -134,7 +170,11 @@ def _service_ids(session: Session, query: ServiceQuery, now: datetime, *,
                  index: SearchIndex | None = None) -> tuple[int, list[str]]:
     """How many services match, and the ids on the page asked for."""
     index = search_index(session) if index is None else index
-    point = _point(session, query)
+    return _ids_at(index, query, now, _point(session, query, index))
+
+
+def _ids_at(index: SearchIndex, query: ServiceQuery, now: datetime,
+            point: tuple[float, float] | None) -> tuple[int, list[str]]:
     if point is not None:
         ids = _matching_at(index, query, now, point)
         return len(ids), [service_id for service_id, _ in _page(ids, query)]
@@ -204,7 +244,7 @@ def _matching(session: Session, query: ServiceQuery, now: datetime, *, by_place:
               index: SearchIndex | None = None) -> list[tuple[Any, float | None]]:
     """(service id, or (service id, service-at-location id) by place) with distance, in result order."""
     index = search_index(session) if index is None else index
-    return _matching_at(index, query, now, _point(session, query), by_place=by_place)
+    return _matching_at(index, query, now, _point(session, query, index), by_place=by_place)
 
 
 def _matching_at(index: SearchIndex, query: ServiceQuery, now: datetime, point: tuple[float, float] | None, *,
@@ -212,7 +252,31 @@ def _matching_at(index: SearchIndex, query: ServiceQuery, now: datetime, point: 
     chosen = _mask(index, query, now)
     if not by_place and point is None:
         return [(index.ids[i], None) for i in np.flatnonzero(chosen)]
+    if not by_place and point is not None:
+        return _services_by_distance(index, chosen, point, query)
     return _by_distance(_places_near(index, chosen, point, query), point, query, by_place=by_place)
+
+
+def _services_by_distance(index: SearchIndex, chosen: np.ndarray, point: tuple[float, float],
+                          query: ServiceQuery) -> list[tuple[Any, float | None]]:
+    """``_by_distance`` of services in arrays (the same answer; a wide search from a postcode has thousands
+    of places): each chosen service at its nearest place within the limit, nearest first, ties in the
+    index's order (name, then id)."""
+    limit = query.proximity or DEFAULT_PROXIMITY
+    positions = np.flatnonzero(chosen[index.place_service])
+    # A great-circle distance is at least the Earth's radius times the difference in latitude.
+    band = np.abs(index.place_latitude[positions] - point[0]) <= math.degrees(limit / EARTH_RADIUS) * 1.001
+    positions = positions[band]
+    metres = _metres(point, index.place_latitude[positions], index.place_longitude[positions])
+    near = metres <= limit  # NaN (no position) fails
+    services, metres = index.place_service[positions[near]], metres[near]
+    by_service = np.lexsort((metres, services))  # each service's nearest place first
+    services, metres = services[by_service], metres[by_service]
+    first = np.ones(len(services), dtype=bool)
+    first[1:] = services[1:] != services[:-1]
+    services, metres = services[first], metres[first]
+    ranked = np.lexsort((services, metres))
+    return [(index.ids[s], m) for s, m in zip(services[ranked].tolist(), metres[ranked].tolist(), strict=True)]
 
 
 def matching_by_sql(session: Session, query: ServiceQuery, now: datetime, *,
@@ -235,8 +299,10 @@ def matching_by_sql(session: Session, query: ServiceQuery, now: datetime, *,
 def search_index(session: Session) -> SearchIndex:
     """The in-memory index of the search rows, rebuilt when a load or edit has rebuilt the rows."""
     engine = session.get_bind().engine
-    generation = index_generation(session)
     cached = _INDEXES.get(engine)
+    if cached is not None and generation_is_recent(session):
+        return cached[1]  # no query at all: see RECHECK_SECONDS
+    generation = checked_generation(session)
     if cached is not None and cached[0] == generation:
         return cached[1]
     with _INDEX_LOCK:
@@ -246,7 +312,22 @@ def search_index(session: Session) -> SearchIndex:
         index = _load_index(session)
         if index_generation(session) == generation:  # not rebuilt while being read
             _INDEXES[engine] = (generation, index)
+            if SETTLE_HEAP_AFTER_INDEX:
+                _settle_heap()
     return index
+
+
+# A long-running server (``wholeplace serve`` turns this on) keeps the index for hours: hundreds of thousands of
+# objects that Python's cyclic garbage collector would otherwise walk in every full collection, a pause of
+# 50-150 ms that under load made the slowest 5 % of searches four times slower than the median.
+SETTLE_HEAP_AFTER_INDEX = False
+
+
+def _settle_heap() -> None:
+    """Collect garbage now, then move every object alive (the new index among them) out of the collector's
+    sight (``gc.freeze``). They are still freed when nothing refers to them, as an old index is."""
+    gc.collect()
+    gc.freeze()
 
 
 def _load_index(session: Session) -> SearchIndex:
@@ -320,24 +401,32 @@ def _places_near(index: SearchIndex, chosen: np.ndarray, point: tuple[float, flo
     wanted = chosen[index.place_service]
     if point is not None:
         limit = query.proximity or DEFAULT_PROXIMITY
-        rough = _rough_metres(point, index.place_latitude, index.place_longitude)
+        rough = _metres(point, index.place_latitude, index.place_longitude)
         wanted &= rough <= limit * 1.001 + 1  # NaN (no position) fails; the exact test follows
     return [index.place_rows[i] for i in np.flatnonzero(wanted).tolist()]
 
 
-def _rough_metres(point: tuple[float, float], latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
+
+
+def _metres(point: tuple[float, float], latitude: np.ndarray, longitude: np.ndarray) -> np.ndarray:
+    """``metres_between`` of ``point`` and each position, in arrays (NaN where there is no position)."""
     lat1, lon1 = np.radians(point[0]), np.radians(point[1])
     lat2, lon2 = np.radians(latitude), np.radians(longitude)
     h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
-    return 2 * 6_371_008.8 * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+    return 2 * EARTH_RADIUS * np.arcsin(np.sqrt(np.clip(h, 0, 1)))  # type: ignore[no-any-return]
 
 
 def _by_distance(places: Sequence[Any], point: tuple[float, float] | None, query: ServiceQuery, *,
                  by_place: bool) -> list[tuple[Any, float | None]]:
     limit = query.proximity or DEFAULT_PROXIMITY
     best: dict[Any, tuple[float | None, str]] = {}
-    for service_id, sal_id, lat, lon, name in places:
-        distance = None if point is None or lat is None or lon is None else metres_between(point, (lat, lon))
+    distances: list[float | None] = [None] * len(places)
+    if point is not None and places:  # the same arithmetic as _services_by_distance, so the same answer
+        latitude = np.array([np.nan if p[2] is None else p[2] for p in places], dtype=float)
+        longitude = np.array([np.nan if p[3] is None else p[3] for p in places], dtype=float)
+        distances = [None if math.isnan(d) else d for d in _metres(point, latitude, longitude).tolist()]
+    for (service_id, sal_id, _lat, _lon, name), distance in zip(places, distances, strict=True):
         if point is not None and (distance is None or distance > limit):
             continue
         key = (service_id, sal_id) if by_place else service_id
@@ -389,7 +478,9 @@ def _slot_conditions(query: ServiceQuery, now: datetime) -> list[ColumnElement[b
     return found
 
 
-def _point(session: Session, query: ServiceQuery) -> tuple[float, float] | None:
+def _point(session: Session | None, query: ServiceQuery,
+           index: SearchIndex | None = None) -> tuple[float, float] | None:
+    """Where the search is from: latitude and longitude, else the postcode (needs ``session``), else None."""
     if query.latitude is not None and query.longitude is not None:
         return (query.latitude, query.longitude)
     if (query.latitude is None) != (query.longitude is None):
@@ -397,11 +488,26 @@ def _point(session: Session, query: ServiceQuery) -> tuple[float, float] | None:
                         hint="For example latitude=53.8&longitude=-2.7.")
     if not query.postcode:
         return None
-    return postcode_centroid(session, query.postcode)
+    assert session is not None
+    return postcode_centroid(session, query.postcode, index)
 
 
-def postcode_centroid(session: Session, postcode: str) -> tuple[float, float]:
+def postcode_centroid(session: Session, postcode: str, index: SearchIndex | None = None) -> tuple[float, float]:
+    """Where a postcode is: its loaded centroid, else the mean of the directory's locations there; kept with
+    the search index (a postcode load or directory change makes a new one)."""
     code = normalise_postcode(postcode)
+    if index is not None and code in index.postcodes:
+        return index.postcodes[code]
+    point = _postcode_centroid(session, postcode, code)
+    if index is not None and len(index.postcodes) < POSTCODES_KEPT:
+        index.postcodes[code] = point
+    return point
+
+
+POSTCODES_KEPT = 100_000  # postcodes remembered per search index (a few MB)
+
+
+def _postcode_centroid(session: Session, postcode: str, code: str) -> tuple[float, float]:
     known = session.get(DirectoryPostcodeRow, code)
     if known is not None:
         return (known.latitude, known.longitude)

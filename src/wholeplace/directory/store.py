@@ -8,13 +8,15 @@ gains them too. Loads are one transaction; a record whose (kind, id) is stored a
 
 from __future__ import annotations
 
+import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Float, Integer, String, Text, delete, select
+from sqlalchemy import JSON, DateTime, Engine, Float, Integer, String, Text, delete, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wholeplace.directory.index import service_rows
@@ -153,12 +155,67 @@ def rebuild_index(session: Session) -> None:
         session.add_all(DirectoryServiceTermRow(service_id=service_id, **t) for t in terms)
         session.add_all(DirectoryScheduleSlotRow(service_id=service_id, **s) for s in slots)
         session.add_all(DirectoryPlaceRow(service_id=service_id, **p) for p in places)
+    bump_generation(session)
+
+
+def bump_generation(session: Session) -> None:
+    """Number the directory anew (search rows or postcodes changed): searches in every process build their
+    index again; in this one, as soon as the transaction commits."""
     counter = session.get(DirectoryGenerationRow, 1) or DirectoryGenerationRow(id=1, number=0)
     counter.number += 1
     session.add(counter)
     session.flush()
+    database = _database(session)
+    event.listen(session, "after_commit", lambda _session: _changed(database), once=True)
 
 
 def index_generation(session: Session) -> int:
     """The number of the current search rows (0 before the first load)."""
     return session.scalar(select(DirectoryGenerationRow.number).where(DirectoryGenerationRow.id == 1)) or 0
+
+
+# -- how often a search asks whether the directory changed ------------------------------------------------
+# Reading the generation costs a connection and a query, a third of a busy search's time. A search trusts
+# the generation it read within the last RECHECK_SECONDS: a change committed in this process is seen at
+# once (``bump_generation`` marks it), a change by another process (an import from the command line, another
+# server worker) within RECHECK_SECONDS.
+RECHECK_SECONDS = 1.0
+_CHECKS: dict[str, tuple[float, int]] = {}  # database → (when its generation was read, changes seen then)
+_CHANGES: dict[str, int] = {}  # database → changes committed in this process
+_CHECKS_LOCK = threading.Lock()
+
+
+_DATABASES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _database(bind: Session | Engine) -> str:
+    """The database an engine or session is on (engines on one database share what is known of it)."""
+    engine = bind if isinstance(bind, Engine) else bind.get_bind().engine
+    name = _DATABASES.get(engine)
+    if name is None:
+        name = _DATABASES[engine] = engine.url.render_as_string(hide_password=True)
+    return name
+
+
+def _changed(database: str) -> None:
+    with _CHECKS_LOCK:
+        _CHANGES[database] = _CHANGES.get(database, 0) + 1
+
+
+def generation_is_recent(bind: Session | Engine) -> bool:
+    """Whether this process read the directory's generation within RECHECK_SECONDS and has committed no
+    change since."""
+    database = _database(bind)
+    checked = _CHECKS.get(database)
+    return (checked is not None and time.monotonic() - checked[0] < RECHECK_SECONDS
+            and checked[1] == _CHANGES.get(database, 0))
+
+
+def checked_generation(session: Session) -> int:
+    """``index_generation``, noting when it was read for ``generation_is_recent``."""
+    database = _database(session)
+    changes, started = _CHANGES.get(database, 0), time.monotonic()
+    generation = index_generation(session)
+    with _CHECKS_LOCK:
+        _CHECKS[database] = (started, changes)
+    return generation

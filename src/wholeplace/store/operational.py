@@ -117,8 +117,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The web app answers sync routes from a pool of 40 threads; on SQLite (a file, nothing to reconnect to)
+# that many connections are kept open rather than opened, set up and closed again for each request.
+SQLITE_POOL = {"pool_size": 40, "max_overflow": 10}
+
+
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if url.startswith("sqlite") and ":memory:" not in url:
+        engine = create_engine(url, future=True, **SQLITE_POOL)
+    else:
+        engine = create_engine(url, future=True, pool_pre_ping=True)  # a server connection can drop
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     Base.metadata.create_all(engine)

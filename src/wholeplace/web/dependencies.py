@@ -1,4 +1,7 @@
-"""Request-scoped access to what ``create_app`` opened once: the stores and the templates."""
+"""Request-scoped access to what ``create_app`` opened once: the stores and the templates.
+
+These are ``async def`` because they only read what is in memory: FastAPI runs a plain ``def`` dependency in
+a worker thread, a thread hop per dependency per request for nothing."""
 
 from __future__ import annotations
 
@@ -10,15 +13,15 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from wholeplace.store import Stores
 
 
-def get_stores(request: Request) -> Stores:
+async def get_stores(request: Request) -> Stores:
     return request.app.state.stores
 
 
-def get_templates(request: Request) -> Jinja2Blocks:
+async def get_templates(request: Request) -> Jinja2Blocks:
     return request.app.state.templates
 
 
-def is_htmx(request: Request) -> bool:
+async def is_htmx(request: Request) -> bool:
     """An htmx request for part of a page (not a history restore, which wants the whole page)."""
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
