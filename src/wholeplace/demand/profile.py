@@ -158,6 +158,17 @@ def demand_profiles(
                                    month_to=month_to, datasets=datasets)
 
 
+def demand_profile_sets(
+    *, stores: Stores, sets: list[list[str]], measures: list[str], level: str | None = None, period: str = "month",
+    hours_basis: str | None = None, dataset: str | None = None, month_from: date | str | None = None,
+    month_to: date | str | None = None, datasets: list[str] | None = None,
+) -> list[dict[str, DemandProfile]]:
+    """``demand_profiles`` for each breakdown in ``sets``, all from one pass over the events."""
+    return profile_events_sets(con=stores.connect(), sets=sets, measures=measures, level=level, period=period,
+                               hours_basis=hours_basis, dataset=dataset, month_from=month_from,
+                               month_to=month_to, datasets=datasets)
+
+
 def profile_events(
     *, con: duckdb.DuckDBPyConnection, by: list[str], measure: str = "count", level: str | None = None,
     period: str = "month", hours_basis: str | None = None, dataset: str | None = None,
@@ -176,21 +187,43 @@ def profile_events_measures(
 ) -> dict[str, DemandProfile]:
     """``demand_profiles`` on a connection holding the ``events_stored`` (and place) views. The hours
     pass counts the events too, so asking for both costs one pass, not two."""
+    return profile_events_sets(con=con, sets=[by], measures=measures, level=level, period=period,
+                               hours_basis=hours_basis, dataset=dataset, month_from=month_from, month_to=month_to,
+                               datasets=datasets)[0]
+
+
+def profile_events_sets(
+    *, con: duckdb.DuckDBPyConnection, sets: list[list[str]], measures: list[str], level: str | None = None,
+    period: str = "month", hours_basis: str | None = None, dataset: str | None = None,
+    month_from: date | str | None = None, month_to: date | str | None = None, datasets: list[str] | None = None,
+) -> list[dict[str, DemandProfile]]:
+    """``profile_events_measures`` for each breakdown in ``sets`` (e.g. ``[["period", "category"],
+    ["hour", "weekday"]]``), all from one pass over the events (SQL grouping sets), as a page showing
+    several breakdowns asks for them. The same answers as one call per breakdown."""
     if not measures:
         raise UserError("Choose at least one measure for the demand profile.",
                         hint=f"Choose from: {', '.join(MEASURES)}.")
-    for measure in measures:
-        _check_request(con, by=by, measure=measure, level=level, period=period, hours_basis=hours_basis,
-                       dataset=dataset, datasets=datasets)
+    if not sets:
+        raise UserError("Choose at least one breakdown for the demand profile.",
+                        hint=f"Choose from: {', '.join(BREAKDOWNS)}.")
+    for by in sets:
+        for measure in measures:
+            _check_request(con, by=by, measure=measure, level=level, period=period, hours_basis=hours_basis,
+                           dataset=dataset, datasets=datasets)
+    areas = any("area" in by for by in sets)
     params = filter_params(datasets=datasets, dataset=dataset, month_from=month_from, month_to=month_to)
-    params |= {"level": level} if "area" in by else {}
-    cells, basis = _cells_and_basis(con, params, by=by, period=period,
-                                    measure="hours" if "hours" in measures else "count", hours_basis=hours_basis)
-    coverage = _coverage(cells)
+    params |= {"level": level} if areas else {}
+    all_cells, basis = _cells_and_basis(con, params, sets=sets, period=period,
+                                        measure="hours" if "hours" in measures else "count", hours_basis=hours_basis)
     names = con.execute("SELECT code AS area, name AS area_name FROM areas WHERE level = $level",
-                        {"level": level}).pl() if "area" in by else None
-    return {measure: _profile(cells, coverage, names, by=by, measure=measure, level=level, period=period,
-                              basis=basis if measure == "hours" else None) for measure in measures}
+                        {"level": level}).pl() if areas else None
+    profiles = []
+    for by, cells in zip(sets, all_cells, strict=True):
+        coverage = _coverage(cells)
+        profiles.append({measure: _profile(cells, coverage, names if "area" in by else None, by=by, measure=measure,
+                                           level=level, period=period, basis=basis if measure == "hours" else None)
+                         for measure in measures})
+    return profiles
 
 
 def _profile(cells: pl.DataFrame, coverage: pl.DataFrame, area_names: pl.DataFrame | None, *, by: list[str],
@@ -225,35 +258,54 @@ def _check_request(con: duckdb.DuckDBPyConnection, *, by: list[str], measure: st
     check_dataset(con, dataset=dataset, datasets=datasets)
 
 
-def _cells_and_basis(con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, by: list[str], period: str,
-                     measure: str, hours_basis: str | None) -> tuple[pl.DataFrame, str | None]:
-    """The cells, and for hours the basis: the one chosen, else deployment where any event has
-    dispatch and closing times, else time on scene (read in a second pass, only then)."""
+def _cells_and_basis(con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, sets: list[list[str]], period: str,
+                     measure: str, hours_basis: str | None) -> tuple[list[pl.DataFrame], str | None]:
+    """The cells of each breakdown, and for hours the basis: the one chosen, else deployment where any
+    event has dispatch and closing times, else time on scene (read in a second pass, only then)."""
     if measure != "hours":
-        return _cells(con, params, by=by, period=period, bases=[]), None
+        return _cells(con, params, sets=sets, period=period, bases=[]), None
     basis = hours_basis or "deployment"
-    cells = _cells(con, params, by=by, period=period, bases=[basis])
-    if hours_basis is None and not cells["_deployment"].sum():
+    cells = _cells(con, params, sets=sets, period=period, bases=[basis])
+    if hours_basis is None and not cells[0]["_deployment"].sum():
         basis = "on_scene"
-        cells = _cells(con, params, by=by, period=period, bases=[basis])
+        cells = _cells(con, params, sets=sets, period=period, bases=[basis])
     return cells, basis
 
 
-def _cells(con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, by: list[str], period: str,
-           bases: list[str]) -> pl.DataFrame:
+def _cells(con: duckdb.DuckDBPyConnection, params: dict[str, Any], *, sets: list[list[str]], period: str,
+           bases: list[str]) -> list[pl.DataFrame]:
     """One pass over the events: per dataset, breakdown cell and source, the events, the hours of
     each basis asked for (events whose interval runs backwards are counted apart, not summed), and
-    only the coverage counts this request is judged by (``_coverage_sql``). Source is grouped by
-    its code and named afterwards, which groups faster than by its name."""
-    keys = [f"{_expression(name, period)} AS {name}, " for name in by if name != "source"]
-    measures = ["count(*) AS _events", *_coverage_sql(by, period, bases), *_hours_sql(bases)]
+    only the coverage counts these requests are judged by (``_coverage_sql``); for several breakdowns,
+    grouping sets, each set's cells told apart by ``GROUPING()``. Source is grouped by its code and
+    named afterwards, which groups faster than by its name."""
+    every = [name for by in sets for name in by]
+    names = [name for name in dict.fromkeys(every) if name != "source"]
+    # Keys are named apart from the events' columns: a grouping set binds a name to a column before an alias.
+    keys = [f"{_expression(name, period)} AS _by_{name}, " for name in names]
+    measures = ["count(*) AS _events", *_coverage_sql(every, period, bases), *_hours_sql(bases)]
     join = ("LEFT JOIN point_places pp ON pp.longitude = e.longitude AND pp.latitude = e.latitude "
-            "AND pp.level = $level" if "area" in by else "")
+            "AND pp.level = $level" if "area" in every else "")
+    distinct = list(dict.fromkeys(frozenset(by) for by in sets))
+    grouping, which = "GROUP BY ALL", ""
+    if len(distinct) > 1:
+        groups = (", ".join(["_dataset", "_source", *[f"_by_{n}" for n in names if n in by]]) for by in distinct)
+        grouping = f"GROUP BY GROUPING SETS ({', '.join(f'({g})' for g in groups)})"
+        which = f", GROUPING({', '.join(f'_by_{n}' for n in names)}) AS _set"
     sql = f"""
-      SELECT e.dataset AS _dataset, {''.join(keys)}{SOURCE_CODE_SQL} AS _source, {', '.join(measures)}
-      FROM events_stored e {join} WHERE {EVENT_FILTERS} GROUP BY ALL"""
-    cells = con.execute(sql, params).pl().with_columns(
+      SELECT e.dataset AS _dataset, {''.join(keys)}{SOURCE_CODE_SQL} AS _source, {', '.join(measures)}{which}
+      FROM events_stored e {join} WHERE {EVENT_FILTERS} {grouping}"""
+    cells = con.execute(sql, params).pl().rename({f"_by_{name}": name for name in names}).with_columns(
         pl.col("_source").replace_strict(dict(enumerate(SOURCES)), return_dtype=pl.String))
+    return [_cells_of(cells, by, names, several=len(distinct) > 1) for by in sets]
+
+
+def _cells_of(cells: pl.DataFrame, by: list[str], names: list[str], *, several: bool) -> pl.DataFrame:
+    """One breakdown's cells: its grouping set's rows (GROUPING() has a bit set, first name highest,
+    for each name the set does not group by), without the other breakdowns' columns."""
+    if several:
+        bits = sum(1 << (len(names) - 1 - i) for i, name in enumerate(names) if name not in by)
+        cells = cells.filter(pl.col("_set") == bits).drop("_set", *[name for name in names if name not in by])
     return cells.with_columns(source=pl.col("_source")) if "source" in by else cells
 
 

@@ -54,6 +54,8 @@ def profile_section(*, stores: Stores, scope: ReadScope, level: str | None = Non
            "month_to": month_to, "period": period, "level": level, "measure": measure}
     section = Section("profile", "Demand profile", scope.rule.statement())
     hours = measure == "hours"
+    ask["profiles"] = _all_profiles(ask, [["source"], ["period"], [category_basis], ["priority"], ["hour", "weekday"]]
+                                    + ([["area"]] if level is not None else []))
     section.tables.append(_source_table(scope, ask, section))
     period_table = _breakdown_table(scope, ask, section, key="period", by=["period"], title=f"Demand by {period}",
                                     label=period.capitalize(), hours=hours)
@@ -92,13 +94,22 @@ def _finest(stores: Stores, scope: ReadScope) -> str | None:
     return levels[0]["level"] if levels else None
 
 
+def _all_profiles(ask: dict[str, Any], sets: list[list[str]]) -> dict[tuple[str, ...], Any]:
+    """Every breakdown the page shows, by count (and hours when asked), from one pass over the events."""
+    base = {k: v for k, v in ask.items() if k not in ("measure", "profiles")}
+    measures = ["count", "hours"] if ask["measure"] == "hours" else ["count"]
+    found = demand_profile.demand_profile_sets(sets=sets, measures=measures, **base)
+    return {tuple(by): profiles for by, profiles in zip(sets, found, strict=True)}
+
+
 def _profile_rows(ask: dict[str, Any], by: list[str], section: Section) -> list[dict[str, Any]]:
     """Counts (and hours, when asked) of public and officer-initiated demand per cell of ``by``."""
-    base = {k: v for k, v in ask.items() if k != "measure"}
+    base = {k: v for k, v in ask.items() if k not in ("measure", "profiles")}
     if "area" not in by:
         base["level"] = None
     measures = ["count", "hours"] if ask["measure"] == "hours" else ["count"]
-    found = demand_profile.demand_profiles(by=by, measures=measures, **base)  # one pass for both
+    found = ask.get("profiles", {}).get(tuple(by)) or demand_profile.demand_profiles(
+        by=by, measures=measures, **base)  # count and hours in one pass
     counted = found["count"]
     section.not_available |= counted.not_available
     rows = [r | {"public": int(r["public"]), "officer_initiated": int(r["officer_initiated"]),
@@ -235,8 +246,9 @@ def repeat_section(*, stores: Stores, scope: ReadScope, entity: str = "location"
                    justification: str | None = None) -> Section:
     """Prevalence and concentration of repeat demand; the busiest tokens only with record-level access."""
     published.require_datasets(scope)
-    ask: dict[str, Any] = {"entity": entity, "min_contacts": min_contacts, "window": window, "top": top, "dataset": dataset,
-           "include_officer_initiated": include_officer_initiated, "month_from": month_from, "month_to": month_to}
+    ask: dict[str, Any] = {"entity": entity, "min_contacts": min_contacts, "window": window, "top": top,
+                           "dataset": dataset, "include_officer_initiated": include_officer_initiated,
+                           "month_from": month_from, "month_to": month_to}
     result = repeat.repeat_demand(stores=stores, datasets=scope.datasets, **ask)
     section = Section("repeat", "Repeat demand", scope.rule.statement(), not_available=result.not_available)
     rule = scope.rule
