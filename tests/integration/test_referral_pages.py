@@ -4,7 +4,9 @@ permissions, conflicts, form errors and audit entries that go with it."""
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from fastapi import FastAPI
 
 from tests.support.web_client import AppClient, signed_in
 from tests.unit.test_referrals import HARBOUR, RECEIVER, REFERRER, seed_directory
+from wholeplace.directory.hsds_io import import_directory
+from wholeplace.directory.query import get_service
 from wholeplace.governance import audit
 from wholeplace.settings import Settings
 from wholeplace.web.app import create_app
@@ -109,3 +113,21 @@ def test_a_form_with_problems_is_shown_again_with_an_error_summary(app: FastAPI)
     safeguarding = data | {"person_name": "Ada Example", "basis_without_consent": "safeguarding",
                            "basis_reason": "Children at risk of neglect"}
     assert referrer.post("/referrals/new", data=safeguarding).status_code == 303
+
+
+def test_a_full_or_alerted_service_is_said_so_before_referring(app: FastAPI, tmp_path: Path) -> None:
+    stores = app.state.stores
+    referrer = signed_in(app, role="practitioner", partner=REFERRER, purpose=None)
+    assert 'id="capacity-warning"' not in referrer.get(f"/referrals/new?service={HARBOUR}").text
+    service = get_service(stores=stores, service_id=HARBOUR)
+    assert service["capacities"][0]["available"] > 0
+    emptied = [c | {"available": 0, "maximum": 40, "updated": "2026-03-01T09:00:00Z",
+                    "unit": {"id": str(uuid.uuid4()), "name": "food parcels"}} for c in service["capacities"]]
+    full = service | {"capacities": emptied, "alert": "Closed on bank holidays"}
+    path = tmp_path / "full.json"
+    path.write_text(json.dumps([full]))
+    import_directory(stores=stores, path=path)
+    form = referrer.get(f"/referrals/new?service={HARBOUR}").text
+    assert 'id="capacity-warning"' in form and "0 of 40 food parcels free, as of 2026-03-01" in form
+    assert "Closed on bank holidays" in form
+    assert refer(referrer).startswith("/referrals/")  # a warning, not a refusal: they may keep a waiting list

@@ -178,6 +178,21 @@ def accepts_referrals(service: dict[str, Any]) -> bool:
     return by_route and room
 
 
+def no_room(service: dict[str, Any]) -> str | None:
+    """What to tell a referrer when every capacity the service states has nothing free, else None."""
+    capacities = service.get("capacities", [])
+    if not capacities or any(c.get("available") is None or float(c["available"]) > 0 for c in capacities):
+        return None
+    parts = []
+    for c in capacities:
+        unit = (c.get("unit") or {}).get("name") or "places"
+        of = f" of {c['maximum']:g}" if isinstance(c.get("maximum"), (int, float)) else ""
+        when = f", as of {str(c['updated'])[:10]}" if c.get("updated") else ""
+        parts.append(f"0{of} {unit} free{when}")
+    return (f"{service.get('name') or 'This service'} says it is full ({'; '.join(parts)}). Check with them before "
+            "you refer: they may keep a waiting list, or know somewhere else.")
+
+
 def languages(service: dict[str, Any]) -> list[tuple[str, str]]:
     return [(str(x.get("code") or x.get("name")), str(x.get("name") or x.get("code")))
             for x in service.get("languages", [])]

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from wholeplace.directory.query import get_service
+from wholeplace.directory.search import no_room
 from wholeplace.errors import NotFoundError
 from wholeplace.governance.access import Role
 from wholeplace.governance.users import User
@@ -112,7 +113,8 @@ def _form(request: Request, templates: TemplatesDep, stores: StoresDep, values: 
     if service is None and values["service_id"]:
         problems = problems | {"service_id": "There is no service with this id in the directory"}
     summary = [{"text": text, "href": f"#{name}"} for name, text in problems.items()]
-    context = _common(request) | {"values": values, "problems": problems, "summary": summary, "service": service}
+    context = _common(request) | {"values": values, "problems": problems, "summary": summary, "service": service,
+                                  "full": no_room(service) if service else None}
     return templates.TemplateResponse(request, "referrals_new.html", context, status_code=422 if problems else 200)
 
 
