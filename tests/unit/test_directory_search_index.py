@@ -121,3 +121,17 @@ def test_a_change_by_another_process_is_seen_within_the_recheck_interval(
     assert search.service_page_json_from_memory(stores=stores, query=query, now=NOW) is None  # time to look again
     search.service_page_json(stores=stores, query=query, now=NOW)
     assert search._INDEXES[stores.engine][0] == first[0] + 1 and search._INDEXES[stores.engine][1] is not first[1]
+
+
+def test_the_service_at_location_json_pages_equal_the_nested_pages_and_follow_a_load(stores: Stores, tmp_path: Path):
+    for params in QUERIES:
+        query = search.parse_query(params)
+        page = search.service_at_location_page(stores=stores, query=query, now=NOW)
+        assert json.loads(search.service_at_location_page_json(stores=stores, query=query, now=NOW)) == page, params
+    query = search.parse_query({"search": "lighthouse"})
+    assert json.loads(search.service_at_location_page_json(stores=stores, query=query))["total_items"] == 0
+    path = tmp_path / "extra.json"
+    path.write_text(json.dumps([seeded_services(filler=41)[-1] | {"name": "Lighthouse drop-in"}]))
+    import_directory(stores=stores, path=path)
+    found = json.loads(search.service_at_location_page_json(stores=stores, query=query))
+    assert found == search.service_at_location_page(stores=stores, query=query) and found["total_items"] >= 1

@@ -186,9 +186,39 @@ def service_at_location_page(*, stores: Stores, query: ServiceQuery, now: dateti
     with directory_session(stores) as session:
         ids = _matching(session, query, now or datetime.now(LONDON), by_place=True)
         chosen = [key for key, _ in _page(ids, query)]
-        nester = Nester(_records(session, ("service_at_location", "location", *_ATTRIBUTED)))
+        nester = Nester(_records(session, _SAL_KINDS))
         contents = [nester.nest("service_at_location", sal_id, skip=frozenset({"service"})) for _, sal_id in chosen]
     return page_envelope(contents, total=len(ids), query=query)
+
+
+def service_at_location_page_json(*, stores: Stores, query: ServiceQuery, now: datetime | None = None) -> bytes:
+    """``service_at_location_page`` as JSON bytes. Nesting one needs every record it might link to, so
+    the first page asked for after a load nests them all once (seconds for a large directory) and keeps
+    their JSON with the search index; later pages splice it, as ``service_page_json`` does."""
+    with directory_session(stores) as session:
+        index = search_index(session)
+        ids = _matching(session, query, now or datetime.now(LONDON), by_place=True, index=index)
+        chosen = [sal_id for (_, sal_id), _ in _page(ids, query)]
+        texts = _service_at_location_json(session, index)
+    return _page_json(len(ids), chosen, texts, query)
+
+
+_SAL_DOCUMENTS: weakref.WeakKeyDictionary[SearchIndex, dict[str, bytes]] = weakref.WeakKeyDictionary()
+_SAL_LOCK = threading.Lock()
+
+
+def _service_at_location_json(session: Session, index: SearchIndex) -> dict[str, bytes]:
+    cached = _SAL_DOCUMENTS.get(index)
+    if cached is not None:
+        return cached
+    with _SAL_LOCK:  # one request nests them; the others wait for it rather than each doing it again
+        cached = _SAL_DOCUMENTS.get(index)
+        if cached is None:
+            nester = Nester(_records(session, _SAL_KINDS))
+            cached = _SAL_DOCUMENTS[index] = {
+                sal_id: json.dumps(nester.nest("service_at_location", sal_id, skip=frozenset({"service"}))).encode()
+                for kind, sal_id in nester.by_id if kind == "service_at_location"}
+    return cached
 
 
 def get_service(*, stores: Stores, service_id: str) -> dict[str, Any]:
@@ -236,6 +266,7 @@ _NESTED = {
     "service_at_location": ("location", "address", "accessibility", "language", "phone", "contact", "schedule",
                             "service_area"),
 }
+_SAL_KINDS = ("service_at_location", "location", *_ATTRIBUTED)  # what a list item of them nests
 _PATHS = {"organization": "organizations", "taxonomy": "taxonomies", "taxonomy_term": "taxonomy_terms",
           "service_at_location": "service_at_locations", "service": "services"}
 

@@ -84,7 +84,8 @@ def service_at_locations(request: Request, stores: StoresDep, search: Text = Non
                          latitude: Number = None, longitude: Number = None, open_now: Number = None,
                          age: Number = None) -> Response:
     params = dict(request.query_params)
-    return _answer(lambda: directory.service_at_location_page(stores=stores, query=directory.parse_query(params)))
+    return _answer(lambda: directory.service_at_location_page_json(stores=stores,
+                                                                   query=directory.parse_query(params)))
 
 
 @router.get("/service_at_locations/{record_id}", summary="One service at a location")
