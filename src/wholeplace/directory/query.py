@@ -428,12 +428,11 @@ def _valid_on(valid: tuple[str | None, str | None], today: str) -> bool:
 
 def _places_near(index: SearchIndex, chosen: np.ndarray, point: tuple[float, float] | None,
                  query: ServiceQuery) -> list[tuple[Any, ...]]:
-    """The places of the chosen services (those near enough to ``point`` to be worth measuring exactly)."""
+    """The places of the chosen services, within the limit of ``point`` when there is one (``_by_distance``
+    measures these few again with the same arithmetic, as it does the SQL reference's places)."""
     wanted = chosen[index.place_service]
     if point is not None:
-        limit = query.proximity or DEFAULT_PROXIMITY
-        rough = _metres(point, index.place_latitude, index.place_longitude)
-        wanted &= rough <= limit * 1.001 + 1  # NaN (no position) fails; the exact test follows
+        wanted &= _metres(point, index.place_latitude, index.place_longitude) <= (query.proximity or DEFAULT_PROXIMITY)
     return [index.place_rows[i] for i in np.flatnonzero(wanted).tolist()]
 
 

@@ -173,18 +173,21 @@ def accepts_referrals(service: dict[str, Any]) -> bool:
     route = str(service.get("x_referral_route") or "")
     by_route = route in ("professional", "both") if route else "refer" in str(service.get("application_process")
                                                                                or "").lower()
+    return by_route and has_room(service)
+
+
+def has_room(service: dict[str, Any]) -> bool:
+    """Room for someone more: no capacity stated, or some stated capacity not known to be full."""
     capacities = service.get("capacities", [])
-    room = not capacities or any(c.get("available") is None or float(c["available"]) > 0 for c in capacities)
-    return by_route and room
+    return not capacities or any(c.get("available") is None or float(c["available"]) > 0 for c in capacities)
 
 
 def no_room(service: dict[str, Any]) -> str | None:
     """What to tell a referrer when every capacity the service states has nothing free, else None."""
-    capacities = service.get("capacities", [])
-    if not capacities or any(c.get("available") is None or float(c["available"]) > 0 for c in capacities):
+    if has_room(service):
         return None
     parts = []
-    for c in capacities:
+    for c in service["capacities"]:
         unit = (c.get("unit") or {}).get("name") or "places"
         of = f" of {c['maximum']:g}" if isinstance(c.get("maximum"), (int, float)) else ""
         when = f", as of {str(c['updated'])[:10]}" if c.get("updated") else ""
